@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "GeoFilter",
+    products: [
+        .library(name: "GeoFilterCore", targets: ["GeoFilterCore"]),
+        .executable(name: "geofilter-demo", targets: ["geofilter-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "CNetfilterShim",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [
+                .linkedLibrary("ipset"),
+                .linkedLibrary("nftnl"),
+                .linkedLibrary("mnl"),
+            ]
+        ),
+        .target(
+            name: "GeoFilterCore",
+            dependencies: ["CNetfilterShim"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "geofilter-demo",
+            dependencies: [
+                "GeoFilterCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GeoFilterCoreTests",
+            dependencies: ["GeoFilterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GeoFilterDemoTests",
+            dependencies: ["geofilter-demo", "GeoFilterCore"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

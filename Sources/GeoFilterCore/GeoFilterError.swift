@@ -1,0 +1,74 @@
+/// The error GeoFilter throws: what went wrong, where, and the underlying cause.
+///
+/// Errors compare equal when their ``code`` is equal, so callers can match on the kind of
+/// failure (`error.code == .invalidInput`) without depending on the wording.
+public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidInput, limitExceeded, io, unsupported
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The input (a data file, an argument) is not valid.
+        public static let invalidInput = Code(.invalidInput)
+        /// The input is larger than GeoFilter accepts (a line too long, too many rows).
+        public static let limitExceeded = Code(.limitExceeded)
+        /// Reading or writing a file failed.
+        public static let io = Code(.io)
+        /// The request cannot be served on this system or with this input.
+        public static let unsupported = Code(.unsupported)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// Where in an input file the problem is.
+    public struct Location: Hashable, Sendable, CustomStringConvertible {
+        /// The file's path as given (`-` or `<stdin>` for standard input).
+        public var path: String
+        /// The 1-based line number, when the problem is on one line.
+        public var line: Int?
+        /// The field of the row, when known (`start`, `country`, ...).
+        public var field: String?
+
+        public init(path: String, line: Int? = nil, field: String? = nil) {
+            self.path = path
+            self.line = line
+            self.field = field
+        }
+
+        public var description: String {
+            var text = path
+            if let line { text += ":\(line)" }
+            if let field { text += " (field \(field))" }
+            return text
+        }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// One sentence: what is wrong and, where it helps, what to do.
+    public var message: String
+    /// The file, line and field concerned, for input errors.
+    public var location: Location?
+    /// The error that caused this one, if any.
+    public var underlying: (any Error & Sendable)?
+
+    public init(
+        _ code: Code, _ message: String, location: Location? = nil, underlying: (any Error & Sendable)? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.underlying = underlying
+    }
+
+    /// `path:line: message`, or just the message when no file is concerned.
+    public var description: String {
+        guard let location else { return message }
+        return "\(location): \(message)"
+    }
+
+    public static func == (lhs: GeoFilterError, rhs: GeoFilterError) -> Bool { lhs.code == rhs.code }
+}

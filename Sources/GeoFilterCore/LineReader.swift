@@ -1,0 +1,83 @@
+/// Reads a byte source line by line without copying lines: each line is handed to the
+/// caller as a span over the reader's buffer with its start and end offsets.
+///
+/// Accepts LF and CRLF endings, a UTF-8 byte order mark at the start and a last line
+/// without a newline. A line longer than ``maximumLineLength`` is an error, so hostile input
+/// cannot make the reader grow without bound.
+struct LineReader<Source: ByteSource & ~Copyable>: ~Copyable {
+    /// The longest line accepted, in bytes.
+    static var maximumLineLength: Int { 64 * 1024 }
+
+    private var source: Source
+    private var buffer: [UInt8]
+
+    init(_ source: consuming Source, chunkSize: Int = 1 << 20) {
+        self.source = source
+        self.buffer = [UInt8](repeating: 0, count: Swift.max(chunkSize, Self.maximumLineLength) * 2)
+    }
+
+    /// The name of the source, for error messages.
+    var name: String { source.name }
+
+    /// Calls `body(bytes, start, end, lineNumber)` for every line, in order, without the
+    /// line ending. Line numbers start at 1.
+    mutating func forEachLine(
+        _ body: (Span<UInt8>, Int, Int, Int) throws(GeoFilterError) -> Void
+    ) throws(GeoFilterError) {
+        var filled = 0  // bytes of `buffer` holding data
+        var lineStart = 0  // start of the line being assembled
+        var lineNumber = 0
+        var atEnd = false
+        var first = true
+        while !atEnd {
+            // Move the unfinished line to the front and fill the rest of the buffer.
+            if lineStart > 0 {
+                let carried = filled - lineStart
+                if carried > 0 {
+                    for index in 0..<carried { buffer[index] = buffer[lineStart + index] }
+                }
+                filled = carried
+                lineStart = 0
+            }
+            let count = try source.read(into: &buffer, at: filled)
+            atEnd = count == 0
+            var scan = filled
+            filled += count
+            if first && filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
+                lineStart = 3
+                scan = Swift.max(scan, 3)
+            }
+            if filled > 0 { first = false }
+            let bytes = buffer.span
+            while scan < filled {
+                if bytes[scan] == UInt8(ascii: "\n") {
+                    lineNumber += 1
+                    var end = scan
+                    if end > lineStart && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                    try checkLength(end - lineStart, lineNumber + 0)
+                    try body(bytes, lineStart, end, lineNumber)
+                    lineStart = scan + 1
+                }
+                scan += 1
+            }
+            if atEnd && lineStart < filled {
+                lineNumber += 1
+                var end = filled
+                if bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                try checkLength(end - lineStart, lineNumber)
+                try body(bytes, lineStart, end, lineNumber)
+                lineStart = filled
+            }
+            try checkLength(filled - lineStart, lineNumber + 1)
+        }
+    }
+
+    private func checkLength(_ length: Int, _ lineNumber: Int) throws(GeoFilterError) {
+        guard length <= Self.maximumLineLength else {
+            throw GeoFilterError(
+                .limitExceeded,
+                "the line is longer than \(Self.maximumLineLength) bytes; is this the right file?",
+                location: .init(path: source.name, line: lineNumber))
+        }
+    }
+}
