@@ -26,15 +26,10 @@ public enum CIDRListReader {
         var reader = LineReader(try FileByteSource(path: path))
         let name = reader.name
         try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
-            var contentEnd = start
-            while contentEnd < end && bytes[contentEnd] != UInt8(ascii: "#") { contentEnd += 1 }
-            let first = trimStart(bytes, start, contentEnd)
-            let last = trimEnd(bytes, first, contentEnd)
-            guard first < last else { return }
             do throws(IPAddressParseError.Reason) {
-                try builder.insert(parsing: bytes, from: first, to: last, maskingHostBits: maskingHostBits)
+                _ = try builder.insert(line: bytes, from: start, to: end, maskingHostBits: maskingHostBits)
             } catch {
-                let text = String(decoding: bytes.extracting(first..<last).bytes, as: UTF8.self)
+                let text = entryText(bytes, start, end)
                 let parseError = IPAddressParseError(error, text: text)
                 throw GeoFilterError(
                     .invalidInput, parseError.description, location: .init(path: name, line: line),
@@ -42,6 +37,15 @@ public enum CIDRListReader {
             }
         }
     }
+}
+
+/// The entry of a line as text, without its comment and surrounding blanks, for messages.
+private func entryText(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> String {
+    var stop = start
+    while stop < end && bytes[stop] != UInt8(ascii: "#") { stop += 1 }
+    let first = trimStart(bytes, start, stop)
+    let last = trimEnd(bytes, first, stop)
+    return String(decoding: bytes.extracting(first..<last).bytes, as: UTF8.self)
 }
 
 extension Span where Element == UInt8 {

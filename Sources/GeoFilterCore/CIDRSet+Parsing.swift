@@ -1,48 +1,62 @@
 extension CIDRSet.Builder {
-    /// Parses one entry from `bytes[start..<end]` and adds it: a network `a/len`, a range
-    /// `a-b` (spaces or tabs around `-` allowed) or a single address, of either family.
+    /// Parses one line of an address list and adds its entry: a network `a/len`, a range
+    /// `a-b` (spaces or tabs around `-` allowed) or a single address, of either family;
+    /// a `#` starts a comment. Returns false for a line with no entry (blank or comment).
     ///
+    /// One pass finds the comment, the delimiters and the family; the address parsers then
+    /// read the fields in place.
     /// - Throws: the reason the entry is not valid.
     @inline(__always)
     mutating func insert(
-        parsing bytes: Span<UInt8>, from start: Int, to end: Int, maskingHostBits: Bool
-    ) throws(IPAddressParseError.Reason) {
+        line bytes: Span<UInt8>, from start: Int, to end: Int, maskingHostBits: Bool
+    ) throws(IPAddressParseError.Reason) -> Bool {
         var dash = -1
         var slash = -1
-        var isIPv6 = false
-        var index = start
-        while index < end {
-            switch bytes[index] {
-            case UInt8(ascii: ":"): isIPv6 = true
-            case UInt8(ascii: "-"): if dash < 0 { dash = index }
-            case UInt8(ascii: "/"): if slash < 0 { slash = index }
-            default: break
+        var colonBeforeDash = false
+        var colonAfterDash = false
+        var stop = start
+        while stop < end {
+            let byte = bytes[stop]
+            // Digits and dots are most of the bytes: one cheap test keeps the loop tight.
+            if byte &- UInt8(ascii: "0") >= 10 && byte != UInt8(ascii: ".") {
+                if byte == UInt8(ascii: ":") {
+                    if dash < 0 { colonBeforeDash = true } else { colonAfterDash = true }
+                } else if byte == UInt8(ascii: "-") {
+                    if dash < 0 { dash = stop }
+                } else if byte == UInt8(ascii: "/") {
+                    if slash < 0 { slash = stop }
+                } else if byte == UInt8(ascii: "#") {
+                    break
+                }
             }
-            index += 1
+            stop += 1
         }
+        let first = trimStart(bytes, start, stop)
+        let last = trimEnd(bytes, first, stop)
+        guard first < last else { return false }
         if dash >= 0 {
-            let firstEnd = trimEnd(bytes, start, dash)
-            let lastStart = trimStart(bytes, dash + 1, end)
-            let firstIsIPv6 = containsColon(bytes, start, firstEnd)
-            guard firstIsIPv6 == containsColon(bytes, lastStart, end) else { throw .mixedFamilies }
-            if firstIsIPv6 {
-                let first = try UInt128.parseAddress(bytes, from: start, to: firstEnd)
-                let last = try UInt128.parseAddress(bytes, from: lastStart, to: end)
-                guard first <= last else { throw .reversedRange }
-                insertIPv6(first, last)
+            let firstEnd = trimEnd(bytes, first, dash)
+            let lastStart = trimStart(bytes, dash + 1, last)
+            guard colonBeforeDash == colonAfterDash else { throw .mixedFamilies }
+            if colonBeforeDash {
+                let low = try UInt128.parseAddress(bytes, from: first, to: firstEnd)
+                let high = try UInt128.parseAddress(bytes, from: lastStart, to: last)
+                guard low <= high else { throw .reversedRange }
+                insertIPv6(low, high)
             } else {
-                let first = try UInt32.parseAddress(bytes, from: start, to: firstEnd)
-                let last = try UInt32.parseAddress(bytes, from: lastStart, to: end)
-                guard first <= last else { throw .reversedRange }
-                insertIPv4(first, last)
+                let low = try UInt32.parseAddress(bytes, from: first, to: firstEnd)
+                let high = try UInt32.parseAddress(bytes, from: lastStart, to: last)
+                guard low <= high else { throw .reversedRange }
+                insertIPv4(low, high)
             }
-        } else if isIPv6 {
-            let (low, high) = try Self.network(UInt128.self, bytes, start, end, slash, maskingHostBits)
+        } else if colonBeforeDash {
+            let (low, high) = try Self.network(UInt128.self, bytes, first, last, slash, maskingHostBits)
             insertIPv6(low, high)
         } else {
-            let (low, high) = try Self.network(UInt32.self, bytes, start, end, slash, maskingHostBits)
+            let (low, high) = try Self.network(UInt32.self, bytes, first, last, slash, maskingHostBits)
             insertIPv4(low, high)
         }
+        return true
     }
 
     @inline(__always)
@@ -81,15 +95,4 @@ func trimStart(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> Int {
     var start = start
     while start < end && isBlank(bytes[start]) { start += 1 }
     return start
-}
-
-/// Whether `bytes[start..<end]` contains a `:` (an IPv6 address).
-@inline(__always)
-func containsColon(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> Bool {
-    var index = start
-    while index < end {
-        if bytes[index] == UInt8(ascii: ":") { return true }
-        index += 1
-    }
-    return false
 }

@@ -42,7 +42,8 @@ public struct CIDRSet: Hashable, Sendable {
         self = builder.build()
     }
 
-    /// Parses each text as a network (`a/len`), a range (`a-b`) or a single address.
+    /// Parses each text as a network (`a/len`), a range (`a-b`) or a single address (a `#`
+    /// starts a comment).
     ///
     /// - Parameter maskingHostBits: clear host bits of networks instead of throwing.
     /// - Throws: ``IPAddressParseError`` for the first text that is not valid.
@@ -52,9 +53,11 @@ public struct CIDRSet: Hashable, Sendable {
         var builder = Builder()
         for text in texts {
             let string = String(text)
-            do {
+            do throws(IPAddressParseError.Reason) {
                 let span = string.utf8.span
-                try builder.insert(parsing: span, from: 0, to: span.count, maskingHostBits: maskingHostBits)
+                guard try builder.insert(line: span, from: 0, to: span.count, maskingHostBits: maskingHostBits) else {
+                    throw IPAddressParseError.Reason.empty
+                }
             } catch {
                 throw IPAddressParseError(error, text: string)
             }

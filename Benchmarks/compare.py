@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Run a peer tool and GeoFilter side by side on the same input, in one run, and print ratios.
+
+Each case is run ROUNDS times, alternating peer and ours so both see the same machine state;
+the medians of the whole-process wall time and the peak resident memory are compared.
+
+Usage: compare.py WORKDIR DEMO [ROUNDS]
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def measure(argv):
+    """Wall time (s) and peak RSS (MB) of one whole-process run; output is discarded."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit("%s failed: %s" % (" ".join(argv), process.stderr.read().decode()))
+    return elapsed, usage.ru_maxrss / 1024.0
+
+
+def compare(name, peer, ours, rounds, max_ratio=None, max_memory=None):
+    peer_times, our_times, our_memory = [], [], []
+    for _ in range(rounds):
+        peer_times.append(measure(peer)[0])
+        elapsed, memory = measure(ours)
+        our_times.append(elapsed)
+        our_memory.append(memory)
+    peer_median = statistics.median(peer_times)
+    our_median = statistics.median(our_times)
+    ratio = our_median / peer_median
+    memory = max(our_memory)
+    verdicts = []
+    if max_ratio is not None:
+        verdicts.append("ratio %s (bar %.2fx)" % ("ok" if ratio <= max_ratio else "OVER", max_ratio))
+    if max_memory is not None:
+        verdicts.append("memory %s (bar %d MB)" % ("ok" if memory <= max_memory else "OVER", max_memory))
+    print("%-44s peer %7.1f ms   ours %7.1f ms   ratio %.2fx   ours peak %6.1f MB   %s" % (
+        name, peer_median * 1000, our_median * 1000, ratio, memory, "; ".join(verdicts)))
+    return (max_ratio is None or ratio <= max_ratio) and (max_memory is None or memory <= max_memory)
+
+
+def main():
+    work, demo = sys.argv[1], sys.argv[2]
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 11
+    a = os.path.join(work, "all-v4-ranges.txt")
+    b = os.path.join(work, "block-v4-ranges.txt")
+    print("geofilter-demo aggregate vs iprange, median of %d alternating runs, whole process" % rounds)
+    ok = True
+    ok &= compare("(a) all 385k IPv4 ranges -> CIDRs", ["iprange", a], [demo, "aggregate", a], rounds,
+                  max_ratio=1.0, max_memory=200)
+    compare("(a) all 385k IPv4 ranges -> ranges", ["iprange", "-j", a], [demo, "aggregate", "--ranges", a], rounds)
+    compare("(b) all but US CA GB DE FR NL -> CIDRs", ["iprange", b], [demo, "aggregate", b], rounds)
+    compare("(b) all but US CA GB DE FR NL -> ranges", ["iprange", "-j", b], [demo, "aggregate", "--ranges", b], rounds)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
