@@ -24,6 +24,7 @@ let package = Package(
                 .linkedLibrary("ipset"),
                 .linkedLibrary("nftnl"),
                 .linkedLibrary("mnl"),
+                .linkedLibrary("z"),
             ]
         ),
         .target(

@@ -23,7 +23,7 @@ public enum CIDRListReader {
     static func read(
         path: String, into builder: inout CIDRSet.Builder, maskingHostBits: Bool
     ) throws(GeoFilterError) {
-        var reader = LineReader(try FileByteSource(path: path))
+        var reader = LineReader(try InputFile(path: path))
         let name = reader.name
         try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
             do throws(IPAddressParseError.Reason) {

@@ -1,17 +1,17 @@
-/// Reads a byte source line by line without copying lines: each line is handed to the
+/// Reads a file line by line without copying lines: each line is handed to the
 /// caller as a span over the reader's buffer with its start and end offsets.
 ///
 /// Accepts LF and CRLF endings, a UTF-8 byte order mark at the start and a last line
 /// without a newline. A line longer than ``maximumLineLength`` is an error, so hostile input
 /// cannot make the reader grow without bound.
-struct LineReader<Source: ByteSource & ~Copyable>: ~Copyable {
+struct LineReader {
     /// The longest line accepted, in bytes.
     static var maximumLineLength: Int { 64 * 1024 }
 
-    private var source: Source
+    private let source: InputFile
     private var buffer: [UInt8]
 
-    init(_ source: consuming Source, chunkSize: Int = 1 << 20) {
+    init(_ source: InputFile, chunkSize: Int = 1 << 20) {
         self.source = source
         self.buffer = [UInt8](repeating: 0, count: Swift.max(chunkSize, Self.maximumLineLength) * 2)
     }

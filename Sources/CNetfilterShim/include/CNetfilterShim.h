@@ -30,6 +30,30 @@ const char *_Nullable CNetfilterShim_mnl_library_path(void);
 /// The nf_tables netlink subsystem id this shim was compiled against (NFNL_SUBSYS_NFTABLES).
 int CNetfilterShim_nftables_subsystem_id(void);
 
+// MARK: - gzip (zlib), for compressed data files
+
+/// A zlib inflate stream that reads gzip (one or more members) or zlib data.
+typedef struct CNetfilterShim_inflater CNetfilterShim_inflater;
+
+/// Creates an inflater, or returns NULL when zlib cannot allocate one.
+CNetfilterShim_inflater *_Nullable CNetfilterShim_inflater_create(void);
+
+/// Frees an inflater.
+void CNetfilterShim_inflater_destroy(CNetfilterShim_inflater *_Nonnull inflater);
+
+/// Inflates from `input` into `output`. Sets `*consumed` and `*produced` to the bytes used.
+/// Returns 0 when more input or output space is needed, 1 at the end of the last complete
+/// member when the input is used up, or a negative zlib error (Z_DATA_ERROR for corrupt data).
+int CNetfilterShim_inflate(CNetfilterShim_inflater *_Nonnull inflater,
+                           const uint8_t *_Nullable input, size_t input_length, size_t *_Nonnull consumed,
+                           uint8_t *_Nonnull output, size_t output_length, size_t *_Nonnull produced);
+
+/// Whether the inflater is between gzip members (a clean place for the input to end).
+int CNetfilterShim_inflater_at_member_end(const CNetfilterShim_inflater *_Nonnull inflater);
+
+/// zlib's message for the last error, or NULL.
+const char *_Nullable CNetfilterShim_inflater_message(const CNetfilterShim_inflater *_Nonnull inflater);
+
 #ifdef __cplusplus
 }
 #endif
