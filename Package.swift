@@ -11,6 +11,7 @@ let package = Package(
     name: "GeoFilter",
     products: [
         .library(name: "GeoFilterCore", targets: ["GeoFilterCore"]),
+        .library(name: "GeoFilterBundledData", targets: ["GeoFilterBundledData"]),
         .executable(name: "geofilter-demo", targets: ["geofilter-demo"]),
     ],
     dependencies: [
@@ -32,17 +33,24 @@ let package = Package(
             dependencies: ["CNetfilterShim"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GeoFilterBundledData",
+            dependencies: ["GeoFilterCore"],
+            resources: [.copy("Resources/geofilter-bundled.gfsnap"), .copy("Resources/DATA-LICENSE.md")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "geofilter-demo",
             dependencies: [
                 "GeoFilterCore",
+                "GeoFilterBundledData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GeoFilterCoreTests",
-            dependencies: ["GeoFilterCore"],
+            dependencies: ["GeoFilterCore", "GeoFilterBundledData"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -41,13 +41,13 @@ lines = [
     "// Continents: GeoNames countryInfo.txt (https://www.geonames.org/), CC BY 4.0.",
     "",
     "extension Country {",
-    "    /// All %d ISO 3166-1 countries, ordered by alpha-2 code." % len(entries),
-    "    public static let all: [Country] = [",
+    "    /// The %d ISO 3166-1 countries, ordered by alpha-2 code; a ``Country`` is an index here." % len(entries),
+    "    static let records: [Record] = [",
 ]
 for entry in sorted(entries, key=lambda e: e["alpha_2"]):
     common = entry.get("common_name")
     lines.append(
-        "        Country(alpha2: %s, alpha3: %s, numeric: %d, name: %s, commonName: %s, continent: .%s),"
+        "        Record(alpha2: %s, alpha3: %s, numeric: %d, name: %s, commonName: %s, continent: .%s),"
         % (
             swift_string(entry["alpha_2"]),
             swift_string(entry["alpha_3"]),

@@ -61,3 +61,15 @@ int CNetfilterShim_inflater_at_member_end(const CNetfilterShim_inflater *inflate
 const char *CNetfilterShim_inflater_message(const CNetfilterShim_inflater *inflater) {
     return inflater->stream.msg;
 }
+
+size_t CNetfilterShim_deflate_bound(size_t length) {
+    return compressBound((uLong)length);
+}
+
+int CNetfilterShim_deflate(const uint8_t *input, size_t input_length,
+                           uint8_t *output, size_t output_capacity, size_t *produced, int level) {
+    uLongf length = (uLongf)output_capacity;
+    int status = compress2(output, &length, input, (uLong)input_length, level);
+    *produced = (size_t)length;
+    return status == Z_OK ? 0 : status;
+}

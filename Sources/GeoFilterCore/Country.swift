@@ -3,28 +3,40 @@ internal import Foundation
 /// A country of ISO 3166-1: codes, English short name and continent.
 ///
 /// ``all`` holds the 249 entries, generated from Debian's iso-codes with continents from
-/// GeoNames (`Scripts/generate-countries.py`). Values compare and hash by alpha-2 code.
+/// GeoNames (`Scripts/generate-countries.py`). A value is one byte (an index into that table),
+/// so lookups hand countries around at no cost.
 public struct Country: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    /// The two-letter code, upper case (`DE`).
-    public let alpha2: String
-    /// The three-letter code, upper case (`DEU`).
-    public let alpha3: String
-    /// The numeric code (`276`).
-    public let numeric: Int
-    /// The English short name as ISO 3166-1 gives it (`Korea, Republic of`).
-    public let name: String
-    /// The common name where iso-codes lists one (`South Korea`).
-    public let commonName: String?
-    /// The continent (GeoNames).
-    public let continent: Continent
+    /// The position in ``all`` (and in the generated table).
+    let index: UInt8
 
-    init(alpha2: String, alpha3: String, numeric: Int, name: String, commonName: String?, continent: Continent) {
-        self.alpha2 = alpha2
-        self.alpha3 = alpha3
-        self.numeric = numeric
-        self.name = name
-        self.commonName = commonName
-        self.continent = continent
+    init(index: UInt8) { self.index = index }
+
+    /// All 249 ISO 3166-1 countries, ordered by alpha-2 code.
+    public static let all: [Country] = (0..<records.count).map { Country(index: UInt8($0)) }
+
+    private var record: Record { Self.records[Int(index)] }
+
+    /// The two-letter code, upper case (`DE`).
+    public var alpha2: String { record.alpha2 }
+    /// The three-letter code, upper case (`DEU`).
+    public var alpha3: String { record.alpha3 }
+    /// The numeric code (`276`).
+    public var numeric: Int { record.numeric }
+    /// The English short name as ISO 3166-1 gives it (`Korea, Republic of`).
+    public var name: String { record.name }
+    /// The common name where iso-codes lists one (`Korea, Republic of` has none; `Taiwan` has).
+    public var commonName: String? { record.commonName }
+    /// The continent (GeoNames).
+    public var continent: Continent { record.continent }
+
+    /// One row of the generated table.
+    struct Record: Sendable {
+        let alpha2: String
+        let alpha3: String
+        let numeric: Int
+        let name: String
+        let commonName: String?
+        let continent: Continent
     }
 
     /// Looks up a country by alpha-2, alpha-3 or numeric code, case-insensitively.
@@ -98,9 +110,8 @@ public struct Country: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
     private static let byNumeric: [Int: Country] = Dictionary(uniqueKeysWithValues: all.map { ($0.numeric, $0) })
 
-    public static func == (lhs: Country, rhs: Country) -> Bool { lhs.alpha2 == rhs.alpha2 }
-    public func hash(into hasher: inout Hasher) { hasher.combine(alpha2) }
-    public static func < (lhs: Country, rhs: Country) -> Bool { lhs.alpha2 < rhs.alpha2 }
+    /// Ordered by alpha-2 code.
+    public static func < (lhs: Country, rhs: Country) -> Bool { lhs.index < rhs.index }
 
     /// The alpha-2 code.
     public var description: String { alpha2 }

@@ -44,3 +44,42 @@ final class Inflater {
     /// Whether the data so far ends with a complete gzip member.
     var atMemberEnd: Bool { CNetfilterShim_inflater_at_member_end(handle) != 0 }
 }
+
+extension Inflater {
+    /// Inflates a whole zlib or gzip buffer that must expand to exactly `expectedLength` bytes.
+    ///
+    /// - Throws: ``GeoFilterError`` when the data is corrupt, truncated or of another length.
+    static func inflateAll(_ input: [UInt8], expectedLength: Int) throws(GeoFilterError) -> [UInt8] {
+        let inflater = try Inflater()
+        var output = [UInt8](repeating: 0, count: expectedLength + 1)
+        var consumed = 0
+        var produced = 0
+        while consumed < input.count {
+            let (used, made) = try inflater.inflate(input, consumed..<input.count, into: &output, at: produced)
+            consumed += used
+            produced += made
+            if used == 0 && made == 0 { break }
+        }
+        guard produced == expectedLength, consumed == input.count, inflater.atMemberEnd else {
+            throw GeoFilterError(.invalidInput, "the compressed data is truncated or has the wrong length")
+        }
+        output.removeLast()
+        return output
+    }
+
+    /// Compresses a buffer as one zlib stream (best compression).
+    static func deflateAll(_ input: [UInt8]) throws(GeoFilterError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: CNetfilterShim_deflate_bound(input.count))
+        var produced = 0
+        let status = input.withUnsafeBytes { inputBytes in
+            output.withUnsafeMutableBytes { outputBytes in
+                CNetfilterShim_deflate(
+                    inputBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), inputBytes.count,
+                    outputBytes.baseAddress!.assumingMemoryBound(to: UInt8.self), outputBytes.count, &produced, 9)
+            }
+        }
+        guard status == 0 else { throw GeoFilterError(.io, "zlib could not compress the data (error \(status))") }
+        output.removeLast(output.count - produced)
+        return output
+    }
+}

@@ -1,45 +1,92 @@
 /// The code a row of GeoIP data assigns to a network: a real country, a pseudo-code, or a
-/// code that is neither (withdrawn or noise).
+/// two-character code that is neither (withdrawn codes and noise such as CS, UK, AN, SU).
 ///
-/// Pseudo-codes are reported, never mapped to a real country.
-public enum RegionCode: Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// An ISO 3166-1 country.
-    case country(Country)
-    /// A pseudo-code GeoIP data uses for something that is not one country.
-    case pseudo(PseudoCode)
-    /// A two-character code that is neither (CS, UK, AN, SU, ... in real feeds).
-    case unrecognized(String)
+/// Pseudo-codes are reported, never mapped to a real country. A value is two bytes (the code's
+/// upper-case ASCII characters), so lookups return it at no cost.
+public struct RegionCode: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The two code bytes, upper case, the first in the high byte.
+    let key: UInt16
 
-    /// Classifies a code as found in data (case-insensitive).
-    public init(dataCode code: some StringProtocol) {
-        let upper = code.uppercased()
-        if let pseudo = PseudoCode(rawValue: upper) {
-            self = .pseudo(pseudo)
-        } else if upper.utf8.count == 2, let country = try? Country(code: upper) {
-            self = .country(country)
-        } else {
-            self = .unrecognized(upper)
-        }
+    /// What kind of code this is.
+    public enum Kind: Hashable, Sendable {
+        /// An ISO 3166-1 country.
+        case country(Country)
+        /// A pseudo-code GeoIP data uses for something that is not one country.
+        case pseudo(PseudoCode)
+        /// Neither: a withdrawn or unofficial code.
+        case unrecognized
     }
 
-    /// The code as written in data (`DE`, `EU`, `??`).
+    init(key: UInt16) { self.key = key }
+
+    /// The code of a country.
+    public init(_ country: Country) {
+        key = Self.key(country.alpha2.utf8)!
+    }
+
+    /// The code of a pseudo-region.
+    public init(_ pseudo: PseudoCode) {
+        key = Self.key(pseudo.rawValue.utf8)!
+    }
+
+    /// Classifies a code as found in data: two letters, any case, or `??`.
+    ///
+    /// - Returns: nil for anything else (empty, one or three characters, digits).
+    public init?(dataCode code: some StringProtocol) {
+        guard let key = Self.key(code.utf8) else { return nil }
+        self.key = key
+    }
+
+    /// The key of two ASCII letters (upper-cased) or `??`, or nil.
+    @inline(__always)
+    static func key(_ bytes: some Collection<UInt8>) -> UInt16? {
+        guard bytes.count == 2 else { return nil }
+        let first = bytes.first!
+        let second = bytes[bytes.index(after: bytes.startIndex)]
+        return key(first, second)
+    }
+
+    @inline(__always)
+    static func key(_ first: UInt8, _ second: UInt8) -> UInt16? {
+        if first == UInt8(ascii: "?") && second == UInt8(ascii: "?") { return 0x3F3F }
+        let a = first & 0xDF  // upper-case ASCII letters
+        let b = second & 0xDF
+        guard a &- UInt8(ascii: "A") < 26, b &- UInt8(ascii: "A") < 26 else { return nil }
+        return UInt16(a) << 8 | UInt16(b)
+    }
+
+    /// The code as written in data, upper case (`DE`, `EU`, `??`).
     public var code: String {
-        switch self {
-        case .country(let country): country.alpha2
-        case .pseudo(let pseudo): pseudo.rawValue
-        case .unrecognized(let code): code
-        }
+        String(decoding: [UInt8(key >> 8), UInt8(key & 0xFF)], as: UTF8.self)
     }
 
-    /// The country, when the code is a real one.
-    public var country: Country? {
-        if case .country(let country) = self { return country }
-        return nil
+    /// Whether the code is a real country, a pseudo-code or neither.
+    public var kind: Kind {
+        if let country { return .country(country) }
+        if let pseudo = PseudoCode(rawValue: code) { return .pseudo(pseudo) }
+        return .unrecognized
     }
+
+    /// The country, when the code is a real one (and not a pseudo-code such as EU).
+    public var country: Country? {
+        let index = Self.countryByKey[Int(key)]
+        return index == 0xFF ? nil : Country(index: index)
+    }
+
+    /// Country index by key (0xFF: not a country); pseudo-codes are never countries.
+    private static let countryByKey: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 1 << 16)
+        for country in Country.all {
+            let key = RegionCode.key(country.alpha2.utf8)!
+            if PseudoCode(rawValue: country.alpha2) == nil { table[Int(key)] = country.index }
+        }
+        return table
+    }()
 
     public var description: String { code }
 
-    public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.code < rhs.code }
+    /// Ordered by code.
+    public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.key < rhs.key }
 }
 
 /// GeoIP pseudo-codes: regions, special networks and "unknown" markers.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GeoFilterBundledData
 import GeoFilterCore
 
 /// `geofilter-demo`: a command-line program for checking GeoFilter by hand.
@@ -7,5 +8,15 @@ struct GeoFilterDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geofilter-demo",
         abstract: "Check GeoFilter's country filtering by hand.",
-        subcommands: [Aggregate.self])
+        subcommands: [Countries.self, Lookup.self, Aggregate.self, Info.self, Snapshot.self])
+
+    static func main() {
+        GeoFilterBundledData.register()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -54,6 +54,15 @@ int CNetfilterShim_inflater_at_member_end(const CNetfilterShim_inflater *_Nonnul
 /// zlib's message for the last error, or NULL.
 const char *_Nullable CNetfilterShim_inflater_message(const CNetfilterShim_inflater *_Nonnull inflater);
 
+/// The largest size `CNetfilterShim_deflate` can produce for `length` input bytes.
+size_t CNetfilterShim_deflate_bound(size_t length);
+
+/// Compresses `input` into `output` as one zlib stream at the given level (0-9).
+/// Sets `*produced`. Returns 0, or a negative zlib error.
+int CNetfilterShim_deflate(const uint8_t *_Nullable input, size_t input_length,
+                           uint8_t *_Nonnull output, size_t output_capacity, size_t *_Nonnull produced,
+                           int level);
+
 #ifdef __cplusplus
 }
 #endif

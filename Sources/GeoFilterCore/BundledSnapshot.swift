@@ -1,0 +1,26 @@
+internal import Synchronization
+
+/// Where the bundled snapshot is. The `GeoFilterBundledData` product registers its file here,
+/// so a host that leaves that product out still builds, and ``DataSource/bundled`` says why it
+/// cannot load.
+public enum BundledSnapshot {
+    private static let registered = Mutex<String?>(nil)
+
+    /// Makes ``DataSource/bundled`` read the snapshot at `path`.
+    /// `GeoFilterBundledData.register()` calls this with the file it ships.
+    public static func register(path: String) {
+        registered.withLock { $0 = path }
+    }
+
+    /// The registered snapshot path, if any.
+    public static var path: String? { registered.withLock { $0 } }
+
+    static func load() throws(GeoFilterError) -> GeoDatabase {
+        guard let path else {
+            throw GeoFilterError(
+                .unsupported,
+                "the bundled database is not linked into this program: depend on the GeoFilterBundledData product and call GeoFilterBundledData.register() at start-up")
+        }
+        return try GeoSnapshot.load(path: path)
+    }
+}

@@ -1,0 +1,172 @@
+/// Country subnets from one data source: country → (IPv4 set, IPv6 set), lookups, statistics
+/// and provenance.
+///
+/// Build one with ``load(_:options:)`` from a ``DataSource``. The data is flattened on load:
+/// every address has at most one region code (where rows overlap, the more specific row wins;
+/// see ``ParseReport``).
+public struct GeoDatabase: Sendable {
+    let map4: SegmentMap<UInt32>
+    let map6: SegmentMap<UInt128>
+    /// Each region's addresses, by region code.
+    private let sets: [RegionCode: CIDRSet]
+    /// Where the data came from.
+    public let provenance: DataProvenance
+    /// What loading found: rows, skipped rows, conflicts, flags.
+    public let report: ParseReport
+
+    init(map4: SegmentMap<UInt32>, map6: SegmentMap<UInt128>, provenance: DataProvenance, report: ParseReport) {
+        self.map4 = map4
+        self.map6 = map6
+        self.provenance = provenance
+        self.report = report
+        var lists4: [RegionCode: RangeList<UInt32>] = [:]
+        var lists6: [RegionCode: RangeList<UInt128>] = [:]
+        for index in 0..<map4.count {
+            lists4[map4.codes[index], default: RangeList()].appendMerging(map4.starts[index], map4.ends[index])
+        }
+        for index in 0..<map6.count {
+            lists6[map6.codes[index], default: RangeList()].appendMerging(map6.starts[index], map6.ends[index])
+        }
+        var sets: [RegionCode: CIDRSet] = [:]
+        for code in Set(lists4.keys).union(lists6.keys) {
+            sets[code] = CIDRSet(v4: lists4[code] ?? RangeList(), v6: lists6[code] ?? RangeList())
+        }
+        self.sets = sets
+    }
+
+    /// Builds a database from collected rows.
+    init(collector: consuming GeoRowCollector, provenance: DataProvenance) {
+        var collector = collector
+        var report = collector.report
+        let files = collector.files
+        let locate = { (file: UInt16, line: Int32) in GeoFilterError.Location(path: files[Int(file)], line: Int(line)) }
+        let map4 = SegmentMap(rows: &collector.rows4, report: &report, locate: locate)
+        let map6 = SegmentMap(rows: &collector.rows6, report: &report, locate: locate)
+        var provenance = provenance
+        provenance.files = files
+        self.init(map4: map4, map6: map6, provenance: provenance, report: report)
+    }
+
+    /// Every region code that has addresses, ordered by code.
+    public var regions: [RegionCode] { sets.keys.sorted() }
+
+    /// The countries (real ISO codes only) that have addresses, ordered by code.
+    public var countries: [Country] { regions.compactMap(\.country) }
+
+    /// The addresses of one region (a country or a pseudo-code).
+    public func addresses(of region: RegionCode) -> CIDRSet { sets[region] ?? CIDRSet() }
+
+    /// The addresses of one country.
+    public func addresses(of country: Country) -> CIDRSet { addresses(of: RegionCode(country)) }
+
+    /// The union of the addresses of several countries.
+    ///
+    /// - Complexity: O(total ranges of the countries × log of the country count).
+    public func addresses(of countries: some Sequence<Country>) -> CIDRSet {
+        var builder = CIDRSet.Builder()
+        for country in countries { builder.insert(addresses(of: country)) }
+        return builder.build()
+    }
+
+    /// The region of an IPv4 address, or nil when the data has none.
+    ///
+    /// - Complexity: O(log k), k the segments starting in the address's /16.
+    @inlinable
+    public func region(of address: IPv4Address) -> RegionCode? { map4Region(address.value) }
+
+    /// The region of an IPv6 address, or nil when the data has none.
+    @inlinable
+    public func region(of address: IPv6Address) -> RegionCode? { map6Region(address.value) }
+
+    @usableFromInline
+    func map4Region(_ value: UInt32) -> RegionCode? { map4.code(of: value) }
+
+    @usableFromInline
+    func map6Region(_ value: UInt128) -> RegionCode? { map6.code(of: value) }
+
+    /// The region of an address and the largest network around it with the same answer, as
+    /// AiFw's lookup API returns them; nil when the data has no region for the address.
+    public func lookup(_ address: IPAddress) -> GeoLookup? {
+        switch address {
+        case .v4(let a):
+            guard let region = map4.code(of: a.value) else { return nil }
+            let (start, length) = map4.network(around: a.value)
+            return GeoLookup(region: region, network: .v4(IPNetwork(masking: IPv4Address(start), prefixLength: length)))
+        case .v6(let a):
+            guard let region = map6.code(of: a.value) else { return nil }
+            let (start, length) = map6.network(around: a.value)
+            return GeoLookup(region: region, network: .v6(IPNetwork(masking: IPv6Address(start), prefixLength: length)))
+        }
+    }
+
+    /// The largest network around an address in which every address has the same answer as
+    /// it (the same region, or none).
+    public func network(around address: IPAddress) -> IPAnyNetwork {
+        switch address {
+        case .v4(let a):
+            let (start, length) = map4.network(around: a.value)
+            return .v4(IPNetwork(masking: IPv4Address(start), prefixLength: length))
+        case .v6(let a):
+            let (start, length) = map6.network(around: a.value)
+            return .v6(IPNetwork(masking: IPv6Address(start), prefixLength: length))
+        }
+    }
+
+    /// Figures per region: ranges, minimal networks and addresses per family.
+    public var statistics: [RegionStatistics] {
+        regions.map { region in
+            let set = sets[region]!
+            return RegionStatistics(
+                region: region, ipv4Networks: set.networkCount(.ipv4), ipv6Networks: set.networkCount(.ipv6),
+                ipv4Ranges: set.rangeCount(.ipv4), ipv6Ranges: set.rangeCount(.ipv6),
+                ipv4Addresses: set.ipv4AddressCount)
+        }
+    }
+
+    /// The number of flattened segments (ranges with one region) per family.
+    public func segmentCount(_ family: IPAddressFamily) -> Int {
+        family == .ipv4 ? map4.count : map6.count
+    }
+
+    /// The number of networks (minimal prefixes of every region) per family: the "N subnets"
+    /// a host shows.
+    public func networkCount(_ family: IPAddressFamily) -> Int {
+        statistics.reduce(0) { $0 + (family == .ipv4 ? $1.ipv4Networks : $1.ipv6Networks) }
+    }
+}
+
+/// The answer of ``GeoDatabase/lookup(_:)``.
+public struct GeoLookup: Sendable, Hashable {
+    /// The region code of the address.
+    public var region: RegionCode
+    /// The largest network around the address with the same region.
+    public var network: IPAnyNetwork
+}
+
+/// A network of either family.
+public enum IPAnyNetwork: Sendable, Hashable, CustomStringConvertible {
+    case v4(IPv4Network)
+    case v6(IPv6Network)
+
+    public var description: String {
+        switch self {
+        case .v4(let network): network.description
+        case .v6(let network): network.description
+        }
+    }
+}
+
+/// Per-region figures of a ``GeoDatabase``.
+public struct RegionStatistics: Sendable, Hashable {
+    public var region: RegionCode
+    /// Minimal IPv4 networks (ipset `hash:net` entries).
+    public var ipv4Networks: Int
+    /// Minimal IPv6 networks.
+    public var ipv6Networks: Int
+    /// IPv4 ranges (nftables interval elements).
+    public var ipv4Ranges: Int
+    /// IPv6 ranges.
+    public var ipv6Ranges: Int
+    /// IPv4 addresses covered.
+    public var ipv4Addresses: UInt64
+}

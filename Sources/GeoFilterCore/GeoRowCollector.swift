@@ -1,0 +1,60 @@
+/// One row of GeoIP data: an inclusive range of one family and its region code.
+struct GeoRow<V: AddressValue> {
+    var low: V
+    var high: V
+    var code: RegionCode
+    /// Where the row came from (index into the collector's file names, line number).
+    var file: UInt16
+    var line: Int32
+}
+
+/// Collects rows from the format parsers, enforcing the row limit and lenient/strict mode,
+/// then hands them to ``GeoDatabase`` to flatten.
+struct GeoRowCollector {
+    var rows4: [GeoRow<UInt32>] = []
+    var rows6: [GeoRow<UInt128>] = []
+    var report = ParseReport()
+    var files: [String] = []
+    let options: ParseOptions
+
+    init(options: ParseOptions) { self.options = options }
+
+    /// Registers a file and returns its index for rows.
+    mutating func beginFile(_ name: String) -> UInt16 {
+        files.append(name)
+        return UInt16(truncatingIfNeeded: files.count - 1)
+    }
+
+    @inline(__always)
+    mutating func add(_ low: UInt32, _ high: UInt32, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
+        try countRow(file: file, line: line)
+        rows4.append(GeoRow(low: low, high: high, code: code, file: file, line: Int32(truncatingIfNeeded: line)))
+    }
+
+    @inline(__always)
+    mutating func add(_ low: UInt128, _ high: UInt128, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
+        try countRow(file: file, line: line)
+        rows6.append(GeoRow(low: low, high: high, code: code, file: file, line: Int32(truncatingIfNeeded: line)))
+    }
+
+    @inline(__always)
+    private mutating func countRow(file: UInt16, line: Int) throws(GeoFilterError) {
+        report.rows += 1
+        if report.rows > options.maximumRows {
+            throw GeoFilterError(
+                .limitExceeded, "more than \(options.maximumRows) rows; raise ParseOptions.maximumRows if this is expected",
+                location: .init(path: files[Int(file)], line: line))
+        }
+    }
+
+    /// Handles a malformed row: an error in strict mode, a counted skip in lenient mode.
+    mutating func malformed(_ message: String, file: UInt16, line: Int, field: String?) throws(GeoFilterError) {
+        let location = GeoFilterError.Location(path: files[Int(file)], line: line, field: field)
+        guard options.lenient else { throw GeoFilterError(.invalidInput, message, location: location) }
+        report.skip(.init(location: location, message: message))
+    }
+
+    func location(file: UInt16, line: Int32) -> GeoFilterError.Location {
+        .init(path: files[Int(file)], line: Int(line))
+    }
+}

@@ -1,0 +1,200 @@
+/// The flattened map of one family: sorted, disjoint segments, each with one region code;
+/// addresses in no segment are unknown. Adjacent segments have different codes.
+///
+/// Lookups first index a table by the top 16 bits of the address, then binary-search the few
+/// segments that start within that slice of the space.
+struct SegmentMap<V: AddressValue>: Sendable {
+    private(set) var starts: [V] = []
+    private(set) var ends: [V] = []
+    private(set) var codes: [RegionCode] = []
+    /// `slices[b]`: the number of segments that start below slice `b` (top 16 bits).
+    private var slices: [Int32] = []
+
+    init() { buildIndex() }
+
+    /// Wraps segments that are already sorted and disjoint (a decoded snapshot).
+    init(starts: [V], ends: [V], codes: [RegionCode]) {
+        self.starts = starts
+        self.ends = ends
+        self.codes = codes
+        buildIndex()
+    }
+
+    /// Builds the map from rows (any order, overlaps allowed). Where rows overlap, the more
+    /// specific (smaller) row wins; between rows of equal size the later row wins.
+    init(rows: inout [GeoRow<V>], report: inout ParseReport, locate: (UInt16, Int32) -> GeoFilterError.Location) {
+        // Sort by start; among equal starts, the input order is kept (the sort is stable).
+        rows.sort { $0.low < $1.low }
+        var active = ActiveRows<V>()
+        var next = 0
+        var position: V = 0
+        while true {
+            active.dropEnded(before: position)
+            if active.isEmpty {
+                guard next < rows.count else { break }
+                position = rows[next].low
+            }
+            while next < rows.count && rows[next].low == position {
+                let row = rows[next]
+                if let other = active.anyOverlapping(row) {
+                    if other.code == row.code {
+                        report.duplicateRows += 1
+                    } else {
+                        let first = locate(other.file, other.line)
+                        report.conflict(.init(
+                            location: locate(row.file, row.line),
+                            message: "\(V.rangeText(row.low, row.high)) \(row.code) overlaps \(V.rangeText(other.low, other.high)) \(other.code) of \(first)"))
+                    }
+                }
+                active.insert(row, order: next)
+                next += 1
+            }
+            guard let top = active.top else { continue }
+            var end = top.high
+            if next < rows.count && rows[next].low <= end { end = rows[next].low - 1 }
+            append(position, end, top.code)
+            if end == V.max { break }
+            position = end + 1
+        }
+        buildIndex()
+    }
+
+    private mutating func append(_ start: V, _ end: V, _ code: RegionCode) {
+        if let last = ends.last, last &+ 1 == start, codes[codes.count - 1] == code, last != V.max {
+            ends[ends.count - 1] = end
+        } else {
+            starts.append(start)
+            ends.append(end)
+            codes.append(code)
+        }
+    }
+
+    private mutating func buildIndex() {
+        slices = [Int32](repeating: 0, count: (1 << 16) + 1)
+        var index = 0
+        for slice in 0...(1 << 16) {
+            let sliceStart = slice == 1 << 16 ? nil : Optional(V(slice) << (V.bitWidth - 16))
+            while index < starts.count, sliceStart.map({ starts[index] < $0 }) ?? true { index += 1 }
+            slices[slice] = Int32(index)
+        }
+    }
+
+    var count: Int { starts.count }
+
+    /// The index of the segment holding `address`, if any.
+    ///
+    /// - Complexity: O(log k), k the number of segments starting in the address's /16 slice.
+    @inline(__always)
+    func segment(containing address: V) -> Int? {
+        let slice = Int(truncatingIfNeeded: address >> (V.bitWidth - 16))
+        var lower = Int(slices[slice])
+        var upper = Int(slices[slice + 1])
+        // The segment covering the start of the slice may start in an earlier slice.
+        if lower > 0 { lower -= 1 }
+        while lower < upper {
+            let middle = (lower + upper) >> 1
+            if starts[middle] <= address { lower = middle + 1 } else { upper = middle }
+        }
+        guard lower > 0, address <= ends[lower - 1] else { return nil }
+        return lower - 1
+    }
+
+    /// The region of `address`, if known.
+    @inline(__always)
+    func code(of address: V) -> RegionCode? {
+        segment(containing: address).map { codes[$0] }
+    }
+
+    /// The largest network around `address` in which every address has the same answer
+    /// (the same code, or unknown) as `address`, as (first address, prefix length).
+    func network(around address: V) -> (V, Int) {
+        let low: V
+        let high: V
+        if let index = segment(containing: address) {
+            low = starts[index]
+            high = ends[index]
+        } else {
+            // The gap between the segments around the address.
+            var next = 0
+            var lower = 0
+            var upper = starts.count
+            while lower < upper {
+                let middle = (lower + upper) >> 1
+                if starts[middle] <= address { lower = middle + 1 } else { upper = middle }
+            }
+            next = lower
+            low = next > 0 ? ends[next - 1] + 1 : 0
+            high = next < starts.count ? starts[next] - 1 : V.max
+        }
+        for length in 0...V.bitWidth {
+            let mask = V.hostMask(prefixLength: length)
+            let first = address & ~mask
+            if first >= low && first | mask <= high { return (first, length) }
+        }
+        return (address, V.bitWidth)
+    }
+}
+
+extension AddressValue {
+    /// `first-last` text, for messages.
+    static func rangeText(_ low: Self, _ high: Self) -> String {
+        var bytes: [UInt8] = []
+        low.appendAddressText(to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        high.appendAddressText(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The rows covering the sweep position of ``SegmentMap``'s flattening, smallest first: a
+/// binary heap ordered by size, then by input order (later first).
+private struct ActiveRows<V: AddressValue> {
+    private var heap: [(row: GeoRow<V>, order: Int)] = []
+
+    var isEmpty: Bool { heap.isEmpty }
+    var top: GeoRow<V>? { heap.first?.row }
+
+    /// Any active row (they all cover the current position, so each overlaps a new row).
+    func anyOverlapping(_ row: GeoRow<V>) -> GeoRow<V>? {
+        heap.first { $0.row.code != row.code }?.row ?? heap.first?.row
+    }
+
+    private static func precedes(_ a: (row: GeoRow<V>, order: Int), _ b: (row: GeoRow<V>, order: Int)) -> Bool {
+        let sizeA = a.row.high - a.row.low
+        let sizeB = b.row.high - b.row.low
+        return sizeA != sizeB ? sizeA < sizeB : a.order > b.order
+    }
+
+    mutating func insert(_ row: GeoRow<V>, order: Int) {
+        heap.append((row, order))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.precedes(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes rows that end before `position` from the top (rows below the top that ended
+    /// are removed when they reach it).
+    mutating func dropEnded(before position: V) {
+        while let first = heap.first, first.row.high < position { removeTop() }
+    }
+
+    private mutating func removeTop() {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var best = parent
+            if left < heap.count && Self.precedes(heap[left], heap[best]) { best = left }
+            if right < heap.count && Self.precedes(heap[right], heap[best]) { best = right }
+            if best == parent { return }
+            heap.swapAt(parent, best)
+            parent = best
+        }
+    }
+}
