@@ -1,15 +1,39 @@
+/// One entry of an address list, as integers.
+enum ListEntry {
+    case ipv4(UInt32, UInt32)
+    case ipv6(UInt128, UInt128)
+}
+
 extension CIDRSet.Builder {
-    /// Parses one line of an address list and adds its entry: a network `a/len`, a range
-    /// `a-b` (spaces or tabs around `-` allowed) or a single address, of either family;
-    /// a `#` starts a comment. Returns false for a line with no entry (blank or comment).
+    /// Parses one line of an address list (see ``ListEntry/parse(line:from:to:maskingHostBits:)``)
+    /// and adds its entry. Returns false for a line with no entry (blank or comment).
     ///
-    /// One pass finds the comment, the delimiters and the family; the address parsers then
-    /// read the fields in place.
     /// - Throws: the reason the entry is not valid.
     @inline(__always)
     mutating func insert(
         line bytes: Span<UInt8>, from start: Int, to end: Int, maskingHostBits: Bool
     ) throws(IPAddressParseError.Reason) -> Bool {
+        switch try ListEntry.parse(line: bytes, from: start, to: end, maskingHostBits: maskingHostBits) {
+        case .ipv4(let low, let high): insertIPv4(low, high)
+        case .ipv6(let low, let high): insertIPv6(low, high)
+        case nil: return false
+        }
+        return true
+    }
+}
+
+extension ListEntry {
+    /// Parses one line of an address list and adds its entry: a network `a/len`, a range
+    /// `a-b` (spaces or tabs around `-` allowed) or a single address, of either family;
+    /// a `#` starts a comment. Returns nil for a line with no entry (blank or comment).
+    ///
+    /// One pass finds the comment, the delimiters and the family; the address parsers then
+    /// read the fields in place.
+    /// - Throws: the reason the entry is not valid.
+    @inline(__always)
+    static func parse(
+        line bytes: Span<UInt8>, from start: Int, to end: Int, maskingHostBits: Bool
+    ) throws(IPAddressParseError.Reason) -> ListEntry? {
         var dash = -1
         var slash = -1
         var colonBeforeDash = false
@@ -33,7 +57,7 @@ extension CIDRSet.Builder {
         }
         let first = trimStart(bytes, start, stop)
         let last = trimEnd(bytes, first, stop)
-        guard first < last else { return false }
+        guard first < last else { return nil }
         if dash >= 0 {
             let firstEnd = trimEnd(bytes, first, dash)
             let lastStart = trimStart(bytes, dash + 1, last)
@@ -42,21 +66,20 @@ extension CIDRSet.Builder {
                 let low = try UInt128.parseAddress(bytes, from: first, to: firstEnd)
                 let high = try UInt128.parseAddress(bytes, from: lastStart, to: last)
                 guard low <= high else { throw .reversedRange }
-                insertIPv6(low, high)
+                return .ipv6(low, high)
             } else {
                 let low = try UInt32.parseAddress(bytes, from: first, to: firstEnd)
                 let high = try UInt32.parseAddress(bytes, from: lastStart, to: last)
                 guard low <= high else { throw .reversedRange }
-                insertIPv4(low, high)
+                return .ipv4(low, high)
             }
         } else if colonBeforeDash {
             let (low, high) = try Self.network(UInt128.self, bytes, first, last, slash, maskingHostBits)
-            insertIPv6(low, high)
+            return .ipv6(low, high)
         } else {
             let (low, high) = try Self.network(UInt32.self, bytes, first, last, slash, maskingHostBits)
-            insertIPv4(low, high)
+            return .ipv4(low, high)
         }
-        return true
     }
 
     @inline(__always)

@@ -19,17 +19,29 @@ public struct GeoDatabase: Sendable {
         self.map6 = map6
         self.provenance = provenance
         self.report = report
-        var lists4: [RegionCode: RangeList<UInt32>] = [:]
-        var lists6: [RegionCode: RangeList<UInt128>] = [:]
+        // Dense per-code lists, found through a table indexed by the two code bytes.
+        var slot = [Int32](repeating: -1, count: 1 << 16)
+        var order: [RegionCode] = []
+        var lists4: [RangeList<UInt32>] = []
+        var lists6: [RangeList<UInt128>] = []
+        func slotIndex(_ code: RegionCode) -> Int {
+            if slot[Int(code.key)] < 0 {
+                slot[Int(code.key)] = Int32(order.count)
+                order.append(code)
+                lists4.append(RangeList())
+                lists6.append(RangeList())
+            }
+            return Int(slot[Int(code.key)])
+        }
         for index in 0..<map4.count {
-            lists4[map4.codes[index], default: RangeList()].appendMerging(map4.starts[index], map4.ends[index])
+            lists4[slotIndex(map4.codes[index])].appendMerging(map4.starts[index], map4.ends[index])
         }
         for index in 0..<map6.count {
-            lists6[map6.codes[index], default: RangeList()].appendMerging(map6.starts[index], map6.ends[index])
+            lists6[slotIndex(map6.codes[index])].appendMerging(map6.starts[index], map6.ends[index])
         }
         var sets: [RegionCode: CIDRSet] = [:]
-        for code in Set(lists4.keys).union(lists6.keys) {
-            sets[code] = CIDRSet(v4: lists4[code] ?? RangeList(), v6: lists6[code] ?? RangeList())
+        for (index, code) in order.enumerated() {
+            sets[code] = CIDRSet(v4: lists4[index], v6: lists6[index])
         }
         self.sets = sets
     }

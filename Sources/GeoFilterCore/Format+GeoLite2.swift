@@ -1,0 +1,158 @@
+internal import Foundation
+
+/// MaxMind GeoLite2 (or GeoIP2) Country CSV: `*-Blocks-IPv4.csv`, `*-Blocks-IPv6.csv` and
+/// `*-Locations-en.csv` in one directory. Columns are found by header name, so files with or
+/// without `is_anycast` (and older 6-column files) read alike; quoted fields are allowed.
+///
+/// Each block's country comes from ``GeoLite2CountryChoice``. Blocks whose chosen location is
+/// a continent without a country, or empty, are counted as ignored. Anonymous-proxy,
+/// satellite-provider and anycast flags are counted in ``ParseReport/flaggedRows``.
+enum GeoLite2Format {
+    static func read(directory: String, choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector) throws(GeoFilterError) {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
+            throw GeoFilterError(.io, "cannot list the directory", location: .init(path: directory))
+        }
+        func find(_ suffix: String) throws(GeoFilterError) -> String {
+            guard let name = names.first(where: { $0.hasSuffix(suffix) }) else {
+                throw GeoFilterError(.invalidInput, "no *\(suffix) file here", location: .init(path: directory))
+            }
+            return directory + "/" + name
+        }
+        let countries = try readLocations(path: find("-Locations-en.csv"), collector: &collector)
+        try readBlocks(path: find("-Blocks-IPv4.csv"), countries: countries, choice: choice, into: &collector)
+        try readBlocks(path: find("-Blocks-IPv6.csv"), countries: countries, choice: choice, into: &collector)
+    }
+
+    /// geoname_id → country code (nil for continent-only locations).
+    private static func readLocations(path: String, collector: inout GeoRowCollector) throws(GeoFilterError) -> [UInt32: RegionCode?] {
+        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        let name = reader.name
+        let file = collector.beginFile(name)
+        var fields: [(start: Int, end: Int)] = []
+        var columns: [String: Int]?
+        var result: [UInt32: RegionCode?] = [:]
+        try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
+            if start == end { return }
+            guard FieldSplitter.split(bytes, start, end, separator: UInt8(ascii: ","), quotes: true, into: &fields) else {
+                return try collector.malformed("a quoted field is not closed", file: file, line: line, field: nil)
+            }
+            guard let header = columns else {
+                columns = try headerColumns(bytes, fields, required: ["geoname_id", "country_iso_code"], path: name, line: line)
+                return
+            }
+            let id = fields[header["geoname_id"]!]
+            let code = fields[header["country_iso_code"]!]
+            guard let geonameID: UInt32 = FieldSplitter.decimal(bytes, id.start, id.end) else {
+                return try collector.malformed(
+                    "'\(FieldSplitter.text(bytes, id.start, id.end))' is not a geoname id", file: file, line: line, field: "geoname_id")
+            }
+            if code.start == code.end {
+                result[geonameID] = .some(nil)
+            } else if let region = regionCode(bytes, code) {
+                result[geonameID] = region
+            } else {
+                try collector.malformed(
+                    "'\(FieldSplitter.text(bytes, code.start, code.end))' is not a two-letter country code", file: file, line: line,
+                    field: "country_iso_code")
+            }
+        }
+        return result
+    }
+
+    private static func readBlocks(
+        path: String, countries: [UInt32: RegionCode?], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
+    ) throws(GeoFilterError) {
+        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        let name = reader.name
+        let file = collector.beginFile(name)
+        var fields: [(start: Int, end: Int)] = []
+        var columns: [String: Int]?
+        var indices: (network: Int, located: Int, registered: Int, represented: Int?, flags: [(String, Int)])?
+        try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
+            if start == end { return }
+            guard FieldSplitter.split(bytes, start, end, separator: UInt8(ascii: ","), quotes: true, into: &fields) else {
+                return try collector.malformed("a quoted field is not closed", file: file, line: line, field: nil)
+            }
+            guard let index = indices else {
+                let header = try headerColumns(
+                    bytes, fields, required: ["network", "geoname_id", "registered_country_geoname_id"], path: name,
+                    line: line)
+                columns = header
+                indices = (
+                    header["network"]!, header["geoname_id"]!, header["registered_country_geoname_id"]!,
+                    header["represented_country_geoname_id"],
+                    ["is_anonymous_proxy", "is_satellite_provider", "is_anycast"].compactMap { name in header[name].map { (name, $0) } }
+                )
+                return
+            }
+            guard fields.count >= columns!.count - 3 else {
+                return try collector.malformed(
+                    "expected \(columns!.count) fields, found \(fields.count)", file: file, line: line, field: nil)
+            }
+            func field(_ position: Int?) -> (start: Int, end: Int)? {
+                guard let position, position < fields.count else { return nil }
+                return fields[position]
+            }
+            func id(_ position: Int?) -> UInt32? {
+                guard let value = field(position), value.start < value.end else { return nil }
+                return FieldSplitter.decimal(bytes, value.start, value.end)
+            }
+            for (name, position) in index.flags {
+                if let value = field(position), value.end - value.start == 1, bytes[value.start] == UInt8(ascii: "1") {
+                    collector.report.flaggedRows[name, default: 0] += 1
+                }
+            }
+            let located = id(index.located)
+            let registered = id(index.registered)
+            let chosen: UInt32? =
+                switch choice {
+                case .located: located ?? registered
+                case .registered: registered
+                case .represented: id(index.represented) ?? located ?? registered
+                }
+            guard let chosen, let known = countries[chosen], let code = known else {
+                if let chosen, countries[chosen] == nil {
+                    return try collector.malformed("geoname id \(chosen) is not in the locations file", file: file, line: line, field: "geoname_id")
+                }
+                collector.report.ignoredRows += 1
+                return
+            }
+            let network = fields[index.network]
+            let entry: ListEntry?
+            do throws(IPAddressParseError.Reason) {
+                guard FieldSplitter.contains(UInt8(ascii: "/"), bytes, network.start, network.end) else { throw .invalidPrefixLength }
+                entry = try ListEntry.parse(line: bytes, from: network.start, to: network.end, maskingHostBits: false)
+            } catch {
+                return try collector.malformed(
+                    IPAddressParseError(error, text: FieldSplitter.text(bytes, network.start, network.end)).description,
+                    file: file, line: line, field: "network")
+            }
+            switch entry {
+            case .ipv4(let low, let high): try collector.add(low, high, code, file: file, line: line)
+            case .ipv6(let low, let high): try collector.add(low, high, code, file: file, line: line)
+            case nil: try collector.malformed("the network field is empty", file: file, line: line, field: "network")
+            }
+        }
+        if indices == nil {
+            throw GeoFilterError(.invalidInput, "the file is empty: no header line", location: .init(path: reader.name))
+        }
+    }
+
+    /// Column positions by name, from a header line that must contain `required`.
+    private static func headerColumns(
+        _ bytes: Span<UInt8>, _ fields: [(start: Int, end: Int)], required: [String], path: String, line: Int
+    ) throws(GeoFilterError) -> [String: Int] {
+        var columns: [String: Int] = [:]
+        for (position, field) in fields.enumerated() {
+            columns[FieldSplitter.text(bytes, field.start, field.end)] = position
+        }
+        let missing = required.filter { columns[$0] == nil }
+        guard missing.isEmpty else {
+            throw GeoFilterError(
+                .invalidInput, "the header line lacks the column(s) \(missing.joined(separator: ", "))",
+                location: .init(path: path, line: line))
+        }
+        return columns
+    }
+}
