@@ -29,15 +29,16 @@ public struct RegionCode: Hashable, Comparable, Sendable, CustomStringConvertibl
         key = Self.key(pseudo.rawValue.utf8)!
     }
 
-    /// Classifies a code as found in data: two letters, any case, or `??`.
+    /// Classifies a code as found in data: two letters (any case), a letter and a digit (the
+    /// legacy A1, A2, O1), or `??`.
     ///
-    /// - Returns: nil for anything else (empty, one or three characters, digits).
+    /// - Returns: nil for anything else (empty, one or three characters, a leading digit).
     public init?(dataCode code: some StringProtocol) {
         guard let key = Self.key(code.utf8) else { return nil }
         self.key = key
     }
 
-    /// The key of two ASCII letters (upper-cased) or `??`, or nil.
+    /// The key of two ASCII letters (upper-cased), a letter and a digit, or `??`; else nil.
     @inline(__always)
     static func key(_ bytes: some Collection<UInt8>) -> UInt16? {
         guard bytes.count == 2 else { return nil }
@@ -50,8 +51,10 @@ public struct RegionCode: Hashable, Comparable, Sendable, CustomStringConvertibl
     static func key(_ first: UInt8, _ second: UInt8) -> UInt16? {
         if first == UInt8(ascii: "?") && second == UInt8(ascii: "?") { return 0x3F3F }
         let a = first & 0xDF  // upper-case ASCII letters
-        let b = second & 0xDF
-        guard a &- UInt8(ascii: "A") < 26, b &- UInt8(ascii: "A") < 26 else { return nil }
+        guard a &- UInt8(ascii: "A") < 26 else { return nil }
+        // The second character is a letter, or a digit as in the legacy A1, A2 and O1.
+        let b = second &- UInt8(ascii: "0") < 10 ? second : second & 0xDF
+        guard b &- UInt8(ascii: "A") < 26 || b &- UInt8(ascii: "0") < 10 else { return nil }
         return UInt16(a) << 8 | UInt16(b)
     }
 

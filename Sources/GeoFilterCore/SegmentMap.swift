@@ -36,15 +36,13 @@ struct SegmentMap<V: AddressValue>: Sendable {
             }
             while next < rows.count && rows[next].low == position {
                 let row = rows[next]
-                if let other = active.anyOverlapping(row) {
-                    if other.code == row.code {
-                        report.duplicateRows += 1
-                    } else {
-                        let first = locate(other.file, other.line)
-                        report.conflict(.init(
-                            location: locate(row.file, row.line),
-                            message: "\(V.rangeText(row.low, row.high)) \(row.code) overlaps \(V.rangeText(other.low, other.high)) \(other.code) of \(first)"))
-                    }
+                let (same, other) = active.overlapping(row)
+                if same { report.duplicateRows += 1 }
+                if let other {
+                    let first = locate(other.file, other.line)
+                    report.conflict(.init(
+                        location: locate(row.file, row.line),
+                        message: "\(V.rangeText(row.low, row.high)) \(row.code) overlaps \(V.rangeText(other.low, other.high)) \(other.code) of \(first)"))
                 }
                 active.insert(row, order: next)
                 next += 1
@@ -154,9 +152,10 @@ private struct ActiveRows<V: AddressValue> {
     var isEmpty: Bool { heap.isEmpty }
     var top: GeoRow<V>? { heap.first?.row }
 
-    /// Any active row (they all cover the current position, so each overlaps a new row).
-    func anyOverlapping(_ row: GeoRow<V>) -> GeoRow<V>? {
-        heap.first { $0.row.code != row.code }?.row ?? heap.first?.row
+    /// Whether an active row has the same code as `row`, and an active row with another code.
+    /// Every active row covers the current position, so each overlaps a row starting there.
+    func overlapping(_ row: GeoRow<V>) -> (sameCode: Bool, otherCode: GeoRow<V>?) {
+        (heap.contains { $0.row.code == row.code }, heap.first { $0.row.code != row.code }?.row)
     }
 
     private static func precedes(_ a: (row: GeoRow<V>, order: Int), _ b: (row: GeoRow<V>, order: Int)) -> Bool {

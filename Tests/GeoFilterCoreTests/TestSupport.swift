@@ -28,3 +28,37 @@ extension UInt128 {
         UInt128(generator.next()) << 64 | UInt128(generator.next())
     }
 }
+
+/// Paths of the repository's fixtures and of the shared test data beside the checkout.
+enum TestPaths {
+    /// The repository root, found from this source file's path.
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func fixture(_ relative: String) -> String { root + "/Fixtures/" + relative }
+
+    /// `../shared/testdata` beside the checkout (present in CI).
+    static let sharedTestData = root + "/../shared/testdata"
+
+    static var isCI: Bool {
+        let value = ProcessInfo.processInfo.environment["CI"] ?? ""
+        return !value.isEmpty && value != "false" && value != "0"
+    }
+
+    /// Whether the files exist; under CI a test runs regardless, so a missing file fails it.
+    static func available(_ paths: String...) -> Bool {
+        isCI || paths.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Writes `text` to a new temporary file and returns its path.
+    static func temporaryFile(_ text: String, name: String = "data.txt") throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("geofilter-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
