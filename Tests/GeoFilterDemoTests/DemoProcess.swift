@@ -63,6 +63,13 @@ enum TestEnvironment {
         return !value.isEmpty && value != "false" && value != "0"
     }
 
+    /// A file under the repository's `Fixtures/`.
+    static func fixture(_ relative: String) -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path + "/Fixtures/" + relative
+    }
+
     static let torGeoIP = "/usr/share/tor/geoip"
     static let torGeoIP6 = "/usr/share/tor/geoip6"
 
