@@ -34,10 +34,10 @@ public struct GeoDatabase: Sendable {
             return Int(slot[Int(code.key)])
         }
         for index in 0..<map4.count {
-            lists4[slotIndex(map4.codes[index])].appendMerging(map4.starts[index], map4.ends[index])
+            lists4[slotIndex(map4.code(index))].appendMerging(map4.starts[index], map4.end(index))
         }
         for index in 0..<map6.count {
-            lists6[slotIndex(map6.codes[index])].appendMerging(map6.starts[index], map6.ends[index])
+            lists6[slotIndex(map6.code(index))].appendMerging(map6.starts[index], map6.end(index))
         }
         var sets: [RegionCode: CIDRSet] = [:]
         for (index, code) in order.enumerated() {

@@ -55,9 +55,9 @@ public enum GeoSnapshot {
         var next: V = 0  // the first address after the previous segment
         for index in 0..<map.count {
             writer.varint(map.starts[index] - next)
-            writer.varint(map.ends[index] - map.starts[index])
-            writer.integer(map.codes[index].key)
-            next = map.ends[index] &+ 1
+            writer.varint(map.end(index) - map.starts[index])
+            writer.integer(map.code(index).key)
+            next = map.end(index) &+ 1
         }
     }
 

@@ -1,22 +1,41 @@
 /// The flattened map of one family: sorted, disjoint segments, each with one region code;
 /// addresses in no segment are unknown. Adjacent segments have different codes.
 ///
-/// Lookups first index a table by the top 16 bits of the address, then binary-search the few
-/// segments that start within that slice of the space.
+/// IPv4 lookups index a table by the top 16 bits of the address, then binary-search the few
+/// segments that start within that slice of the space; IPv6 lookups use a ``RadixIndex``,
+/// since IPv6 data is dense in a few small parts of the space.
 struct SegmentMap<V: AddressValue>: Sendable {
     private(set) var starts: [V] = []
-    private(set) var ends: [V] = []
-    private(set) var codes: [RegionCode] = []
+    /// The end and code of each segment, side by side so a lookup's last step reads one
+    /// cache line.
+    private(set) var tails: [Tail] = []
+
+    /// The end and code of a segment.
+    struct Tail: Sendable {
+        var end: V
+        var code: RegionCode
+    }
+
+    /// The last address of segment `index`.
+    func end(_ index: Int) -> V { tails[index].end }
+    /// The code of segment `index`.
+    func code(_ index: Int) -> RegionCode { tails[index].code }
     /// `slices[b]`: the number of segments that start below slice `b` (top 16 bits).
     private var slices: [Int32] = []
+    /// IPv6 only: the space cut into pieces (segments and the gaps between them), indexed by
+    /// the top 64 bits of each piece's start (nearly all IPv6 boundaries fall on /64 or
+    /// shorter prefixes), each with its code key (0 for a gap) and a flag when the start has
+    /// low bits set, in which case `pieceStarts` holds it exactly.
+    private var radix: RadixIndex?
+    private var pieceStarts: [V] = []
+    private static var exactStartFlag: UInt64 { 1 << 16 }
 
     init() { buildIndex() }
 
     /// Wraps segments that are already sorted and disjoint (a decoded snapshot).
     init(starts: [V], ends: [V], codes: [RegionCode]) {
         self.starts = starts
-        self.ends = ends
-        self.codes = codes
+        self.tails = zip(ends, codes).map { Tail(end: $0, code: $1) }
         buildIndex()
     }
 
@@ -58,16 +77,19 @@ struct SegmentMap<V: AddressValue>: Sendable {
     }
 
     private mutating func append(_ start: V, _ end: V, _ code: RegionCode) {
-        if let last = ends.last, last &+ 1 == start, codes[codes.count - 1] == code, last != V.max {
-            ends[ends.count - 1] = end
+        if let last = tails.last, last.end &+ 1 == start, last.code == code, last.end != V.max {
+            tails[tails.count - 1].end = end
         } else {
             starts.append(start)
-            ends.append(end)
-            codes.append(code)
+            tails.append(Tail(end: end, code: code))
         }
     }
 
     private mutating func buildIndex() {
+        if V.bitWidth > 64 {
+            buildPieces()
+            return
+        }
         slices = [Int32](repeating: 0, count: (1 << 16) + 1)
         var index = 0
         for slice in 0...(1 << 16) {
@@ -79,28 +101,71 @@ struct SegmentMap<V: AddressValue>: Sendable {
 
     var count: Int { starts.count }
 
+    /// IPv6: cuts the space into segment and gap pieces and indexes their starts.
+    private mutating func buildPieces() {
+        var entries: [RadixIndex.Entry] = []
+        var exact: [V] = []
+        entries.reserveCapacity(2 * starts.count + 1)
+        exact.reserveCapacity(2 * starts.count + 1)
+        func add(_ start: V, _ code: UInt16) {
+            let key = UInt64(truncatingIfNeeded: start >> (V.bitWidth - 64))
+            let lowBits = start & V.hostMask(prefixLength: 64)
+            entries.append(.init(key: key, value: UInt64(code) | (lowBits != 0 ? Self.exactStartFlag : 0)))
+            exact.append(start)
+        }
+        var next: V? = 0  // the first address after the previous segment
+        for index in starts.indices {
+            if let gap = next, gap < starts[index] { add(gap, 0) }
+            add(starts[index], tails[index].code.key)
+            next = tails[index].end == V.max ? nil : tails[index].end + 1
+        }
+        if let gap = next { add(gap, 0) }
+        radix = RadixIndex(entries: entries)
+        pieceStarts = exact
+    }
+
     /// The index of the segment holding `address`, if any.
     ///
     /// - Complexity: O(log k), k the number of segments starting in the address's /16 slice.
     @inline(__always)
     func segment(containing address: V) -> Int? {
-        let slice = Int(truncatingIfNeeded: address >> (V.bitWidth - 16))
-        var lower = Int(slices[slice])
-        var upper = Int(slices[slice + 1])
-        // The segment covering the start of the slice may start in an earlier slice.
-        if lower > 0 { lower -= 1 }
+        var lower: Int
+        var upper: Int
+        if V.bitWidth > 64 {
+            lower = 0
+            upper = starts.count
+        } else {
+            let slice = Int(truncatingIfNeeded: address >> (V.bitWidth - 16))
+            lower = Int(slices[slice])
+            upper = Int(slices[slice + 1])
+            // The segment covering the start of the slice may start in an earlier slice.
+            if lower > 0 { lower -= 1 }
+        }
         while lower < upper {
             let middle = (lower + upper) >> 1
             if starts[middle] <= address { lower = middle + 1 } else { upper = middle }
         }
-        guard lower > 0, address <= ends[lower - 1] else { return nil }
+        guard lower > 0, address <= tails[lower - 1].end else { return nil }
         return lower - 1
     }
 
     /// The region of `address`, if known.
     @inline(__always)
     func code(of address: V) -> RegionCode? {
-        segment(containing: address).map { codes[$0] }
+        if V.bitWidth > 64, let radix {
+            let key = UInt64(truncatingIfNeeded: address >> (V.bitWidth - 64))
+            var piece = radix.count(atOrBelow: key) - 1
+            // Pieces that share the address's top 64 bits but start above it.
+            while piece > 0 && radix.entries[piece].value & Self.exactStartFlag != 0
+                && radix.entries[piece].key == key && pieceStarts[piece] > address
+            {
+                piece -= 1
+            }
+            let code = UInt16(truncatingIfNeeded: radix.entries[piece].value)
+            return code == 0 ? nil : RegionCode(key: code)
+        }
+        guard let index = segment(containing: address) else { return nil }
+        return tails[index].code
     }
 
     /// The largest network around `address` in which every address has the same answer
@@ -110,7 +175,7 @@ struct SegmentMap<V: AddressValue>: Sendable {
         let high: V
         if let index = segment(containing: address) {
             low = starts[index]
-            high = ends[index]
+            high = tails[index].end
         } else {
             // The gap between the segments around the address.
             var next = 0
@@ -121,7 +186,7 @@ struct SegmentMap<V: AddressValue>: Sendable {
                 if starts[middle] <= address { lower = middle + 1 } else { upper = middle }
             }
             next = lower
-            low = next > 0 ? ends[next - 1] + 1 : 0
+            low = next > 0 ? tails[next - 1].end + 1 : 0
             high = next < starts.count ? starts[next] - 1 : V.max
         }
         for length in 0...V.bitWidth {

@@ -206,3 +206,35 @@ struct SnapshotTests {
         #expect(SHA256.hex(SHA256.hash(bytes)) == expected)
     }
 }
+
+@Suite("Lookup index edge cases")
+struct LookupIndexTests {
+    /// Random disjoint ranges packed into a few /64s (so many starts share their top 64 bits)
+    /// and a few large ones; lookups must equal a linear scan.
+    @Test("IPv6 boundaries inside one /64 and dense prefixes", arguments: propertySeeds)
+    func denseIPv6(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        var rows: [(UInt128, UInt128, String)] = []
+        var cursor = UInt128(0x2001_0db8) << 96
+        let codes = ["DE", "FR", "NL", "EU", "??"]
+        for _ in 0..<3_000 {
+            cursor += UInt128.random(in: 0...3, using: &rng) << (Bool.random(using: &rng) ? 0 : 64)  // gaps
+            let size = UInt128(1) << UInt128(Int.random(in: 0...70, using: &rng))
+            rows.append((cursor, cursor + size - 1, codes.randomElement(using: &rng)!))
+            cursor += size
+        }
+        rows.append((UInt128.max - 255, UInt128.max, "JP"))
+        let text = rows.shuffled(using: &rng).map { "\(IPv6Address($0.0)),\(IPv6Address($0.1)),\($0.2)" }.joined(separator: "\n")
+        let database = try GeoDatabase.load(.ipfire(ipv4: try TestPaths.temporaryFile(""), ipv6: try TestPaths.temporaryFile(text)))
+        func reference(_ value: UInt128) -> String? {
+            rows.first { $0.0 <= value && value <= $0.1 }?.2
+        }
+        var probes: [UInt128] = [0, 1, UInt128.max, UInt128.max - 256]
+        for row in rows.shuffled(using: &rng).prefix(800) {
+            probes += [row.0, row.1, row.0 &- 1, row.1 &+ 1, row.0 + (row.1 - row.0) / 2]
+        }
+        for probe in probes {
+            #expect(database.region(of: IPv6Address(probe))?.code == reference(probe), "\(IPv6Address(probe)) seed \(seed)")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// A multi-level radix index over sorted 64-bit keys, each with a 64-bit value, that finds the
+/// last key at or below a probe with a short chain of memory reads. It serves IPv6 lookups,
+/// where the data is dense in a few small parts of the space.
+///
+/// The root table has one slot per value of the top 16 bits; a slot whose keys are few
+/// (at most ``leafSize``) records where they are, and a slot with more keys points to a child
+/// table over the next 8 bits, and so on. The last few keys are searched without branches, and
+/// each value sits beside its key, so the answer is in a cache line the search already read.
+/// Tor's IPv6 data (277k ranges, some /28s holding 60k of them) needs about 1,700 tables.
+struct RadixIndex: Sendable {
+    /// One key and its value.
+    struct Entry: Sendable {
+        var key: UInt64
+        var value: UInt64
+    }
+
+    /// The most keys a slot holds before it gets a child table.
+    static let leafSize = 32
+
+    let entries: [Entry]
+    /// Per table (root: 65,536 slots, children: 256), one slot per prefix value plus a sentinel.
+    private var slots: [Slot] = []
+
+    /// A slot: the number of keys below its first value, and the first slot of its child table
+    /// (-1 for a leaf), side by side so a step reads one cache line.
+    private struct Slot {
+        var below: Int32
+        var child: Int32
+    }
+
+    /// Indexes `entries`, which must be sorted by key (repeats allowed).
+    init(entries: [Entry]) {
+        self.entries = entries
+        build(prefix: 0, bits: 16, shift: 48, lower: 0, upper: entries.count)
+    }
+
+    /// Appends the table of `entries[lower..<upper]`, whose keys share `prefix` above `shift + bits`.
+    private mutating func build(prefix: UInt64, bits: Int, shift: Int, lower: Int, upper: Int) {
+        let base = slots.count
+        let count = 1 << bits
+        slots.append(contentsOf: repeatElement(Slot(below: 0, child: -1), count: count + 1))
+        var position = lower
+        for slot in 0..<count {
+            let first = (prefix << bits | UInt64(slot)) << shift
+            while position < upper && entries[position].key < first { position += 1 }
+            slots[base + slot].below = Int32(position)
+        }
+        slots[base + count].below = Int32(upper)
+        guard shift > 0 else { return }
+        for slot in 0..<count {
+            let first = Int(slots[base + slot].below)
+            let last = Int(slots[base + slot + 1].below)
+            if last - first > Self.leafSize {
+                slots[base + slot].child = Int32(slots.count)
+                build(prefix: prefix << bits | UInt64(slot), bits: 8, shift: shift - 8, lower: first, upper: last)
+            }
+        }
+    }
+
+    /// The number of keys at or below `key`.
+    ///
+    /// - Complexity: one table entry per 8 bits of prefix the data is dense in, then a
+    ///   branch-free binary search of at most ``leafSize`` keys.
+    @inline(__always)
+    func count(atOrBelow key: UInt64) -> Int {
+        var slot = Int(key >> 48)
+        var shift: UInt64 = 48
+        while slots[slot].child >= 0 {
+            shift -= 8
+            slot = Int(slots[slot].child) + Int(key >> shift & 0xFF)
+        }
+        var lower = Int(slots[slot].below)
+        var length = Int(slots[slot + 1].below) - lower
+        while length > 1 {
+            let half = length >> 1
+            lower = entries[lower + half].key <= key ? lower + half : lower
+            length -= half
+        }
+        if length == 1 && entries[lower].key <= key { lower += 1 }
+        return lower
+    }
+}
