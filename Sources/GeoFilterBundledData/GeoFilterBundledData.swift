@@ -1,5 +1,5 @@
 import Foundation
-public import GeoFilterCore
+import GeoFilterCore
 
 /// The bundled offline database: a GeoFilter snapshot built from Debian's tor-geoipdb
 /// (IPFire Location data, CC BY-SA 4.0; see `DATA-LICENSE.md` beside it).
