@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GeoFilterCore
 
 extension GeoFilterDemo {
@@ -9,6 +10,9 @@ extension GeoFilterDemo {
 
         @OptionGroup var data: SourceOptions
 
+        @Option(name: .long, help: "Warn when the data is older than this many days.")
+        var maxAge = 90
+
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
                 let database = try data.load()
@@ -17,6 +21,7 @@ extension GeoFilterDemo {
                 var lines = [
                     "source:       \(provenance.sourceName)",
                     "version:      \(provenance.version ?? "unknown")",
+                    "age:          \(age(provenance))",
                     "licence:      \(provenance.licence)",
                     "attribution:  \(provenance.attribution)",
                     "rows:         \(report.rows) (ignored \(report.ignoredRows), skipped \(report.skippedRows))",
@@ -30,7 +35,22 @@ extension GeoFilterDemo {
                 lines += report.conflictExamples.map { "conflict:     \($0)" }
                 lines += report.flaggedRows.sorted { $0.key < $1.key }.map { "flagged:      \($0.value) rows \($0.key)" }
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
+                if provenance.isStale(maximumAge: Int64(maxAge) * 86_400, now: Self.now) {
+                    try FileOutput.standardError.write(
+                        "geofilter-demo: warning: the data is older than \(maxAge) days (or undated); update it\n")
+                }
             }
         }
+    }
+}
+
+extension GeoFilterDemo.Info {
+    /// Seconds since 1970, now.
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    func age(_ provenance: DataProvenance) -> String {
+        guard let generated = provenance.generatedAt else { return "unknown (the data is undated)" }
+        let days = (Self.now - generated) / 86_400
+        return "\(days) days" + (days > maxAge ? " (older than \(maxAge) days: stale)" : "")
     }
 }

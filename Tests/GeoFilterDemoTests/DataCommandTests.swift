@@ -91,6 +91,15 @@ struct DataCommandTests {
         #expect(info.standardOutput.contains("IPFire Location") && info.standardOutput.contains("CC BY-SA 4.0"))
     }
 
+    @Test("info warns when the data is older than --max-age days")
+    func staleness() throws {
+        let fresh = try DemoProcess.demo(["info", "--max-age", "100000"])
+        #expect(fresh.status == 0 && !fresh.standardError.contains("warning"))
+        #expect(fresh.standardOutput.contains("age:"))
+        let stale = try DemoProcess.demo(["info", "--max-age", "1"])
+        #expect(stale.status == 0 && stale.standardError.contains("older than 1 days"))
+    }
+
     @Test(
         "The bundled database answers with no network and no tor-geoipdb (private mount and network namespaces)",
         .enabled(if: TestEnvironment.isCI || getuid() == 0, "needs root for unshare --mount --net"))
