@@ -73,11 +73,19 @@ public struct GeoDatabase: Sendable {
 
     /// The union of the addresses of several countries.
     ///
-    /// - Complexity: O(total ranges of the countries × log of the country count).
+    /// - Complexity: O(n) in the number of segments of the data.
     public func addresses(of countries: some Sequence<Country>) -> CIDRSet {
-        var builder = CIDRSet.Builder()
-        for country in countries { builder.insert(addresses(of: country)) }
-        return builder.build()
+        var wanted = [Bool](repeating: false, count: 1 << 16)
+        for country in countries { wanted[Int(RegionCode(country).key)] = true }
+        return CIDRSet(v4: Self.union(map4, wanted), v6: Self.union(map6, wanted))
+    }
+
+    private static func union<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> RangeList<V> {
+        var list = RangeList<V>()
+        for index in 0..<map.count where wanted[Int(map.code(index).key)] {
+            list.appendMerging(map.starts[index], map.end(index))
+        }
+        return list
     }
 
     /// The region of an IPv4 address, or nil when the data has none.

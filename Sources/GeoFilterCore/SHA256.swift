@@ -32,8 +32,23 @@ struct SHA256 {
         }
     }
 
+    /// Adds the bytes of an array, a whole block at a time where it can.
+    mutating func update(_ bytes: [UInt8]) {
+        var index = 0
+        while index < bytes.count {
+            let take = Swift.min(64 - block.count, bytes.count - index)
+            block.append(contentsOf: bytes[index..<index + take])
+            index += take
+            if block.count == 64 {
+                compress()
+                block.removeAll(keepingCapacity: true)
+            }
+        }
+        length &+= UInt64(bytes.count)
+    }
+
     /// Adds a string's UTF-8 bytes.
-    mutating func update(_ text: String) { update(text.utf8) }
+    mutating func update(_ text: String) { update(Array(text.utf8)) }
 
     /// The digest of everything added.
     consuming func finalize() -> [UInt8] {
@@ -55,7 +70,7 @@ struct SHA256 {
     }
 
     /// The digest of `bytes`.
-    static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+    static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalize()
@@ -68,7 +83,7 @@ struct SHA256 {
     }
 
     private mutating func compress() {
-        var w = [UInt32](repeating: 0, count: 64)
+        var w = InlineArray<64, UInt32>(repeating: 0)
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
                 | UInt32(block[4 * i + 3])

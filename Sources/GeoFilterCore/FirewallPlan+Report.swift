@@ -1,0 +1,110 @@
+internal import Foundation
+
+extension FirewallPlan {
+    /// Element counts of one set for both kernel representations.
+    public struct SetFigures: Sendable, Hashable, Codable {
+        public var name: String
+        public var family: String
+        /// nftables interval elements (ranges).
+        public var ranges: Int
+        /// ipset `hash:net` entries (networks).
+        public var networks: Int
+    }
+
+    /// Figures for every set, nftables names, in rendering order.
+    public var setFigures: [SetFigures] {
+        setRoles.flatMap { role in
+            IPAddressFamily.allCases.map { family in
+                SetFigures(
+                    name: role.name(family), family: family.rawValue,
+                    ranges: addresses(of: role, family, for: .intervals).rangeCount(family),
+                    networks: addresses(of: role, family, for: .prefixes).networkCount(family))
+            }
+        }
+    }
+
+    /// A review text: policy, data, rules, set sizes, and which representation each backend
+    /// gets and why.
+    public var summary: String {
+        var lines = [
+            "GeoFilter plan sha256:\(digest)",
+            "mode:        \(policy.mode == .blockSelected ? "block selected countries" : "allow only selected countries")\(policy.enabled ? "" : " (disabled)")",
+            "countries:   \(countries.count): \(countries.map(\.alpha2).joined(separator: " "))",
+            "data:        \(provenance.sourceName) \(provenance.version ?? "(undated)"), \(provenance.licence)",
+            "scope:       \(policy.scope); directions: \(policy.directions.sorted().map(\.rawValue).joined(separator: ", "))",
+            "trusted:     \(policy.trusted.map(\.description).joined(separator: " "))",
+            "providers:   \(policy.providers.map(\.description).joined(separator: " "))",
+            "rules:       " + rules.map(\.rawValue).joined(separator: ", "),
+        ]
+        for family in IPAddressFamily.allCases {
+            let direct = selected.restricted(to: family)
+            lines.append(
+                "selected \(family == .ipv4 ? "v4" : "v6"): \(direct.rangeCount(family)) ranges, \(direct.networkCount(family)) networks")
+            for kind in SetKind.allCases {
+                let match = geoMatch(family, for: kind)
+                let backend = kind == .intervals ? "nftables" : "ipset   "
+                let elements = kind.elementCount(match.set, family)
+                let unit = kind == .intervals ? "intervals" : "networks"
+                lines.append(
+                    "  \(backend) \(family): \(elements) \(unit), \(match.isComplement ? "the complement of the selected countries (smaller)" : "the selected countries"); drop when the source is \(match.polarity == .sourceIn ? "in" : "not in") the set")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private struct Report: Encodable {
+        struct Representation: Encodable {
+            var backend: String
+            var family: String
+            var set: String
+            var polarity: String
+            var complement: Bool
+            var elements: Int
+        }
+        struct Provenance: Encodable {
+            var source: String
+            var version: String?
+            var licence: String
+            var attribution: String
+        }
+        var digest: String
+        var mode: String
+        var enabled: Bool
+        var countries: [String]
+        var labels: [String: String]
+        var trusted: [String]
+        var providers: [String]
+        var scope: String
+        var directions: [String]
+        var rules: [String]
+        var sets: [SetFigures]
+        var representations: [Representation]
+        var data: Provenance
+    }
+
+    /// The plan as a JSON object: `digest`, mode, countries, networks, rules, set figures, the
+    /// representation per backend and family, and the data's provenance.
+    public var json: String {
+        var labels: [String: String] = [:]
+        for country in countries { labels[country.alpha2] = policy.label(of: country) }
+        let representations = IPAddressFamily.allCases.flatMap { family in
+            SetKind.allCases.map { kind in
+                let match = geoMatch(family, for: kind)
+                return Report.Representation(
+                    backend: kind == .intervals ? "nftables" : "ipset", family: family.rawValue, set: PlanSet.geo.name(family),
+                    polarity: match.polarity.rawValue, complement: match.isComplement,
+                    elements: kind.elementCount(match.set, family))
+            }
+        }
+        let report = Report(
+            digest: digest, mode: policy.mode.rawValue, enabled: policy.enabled, countries: countries.map(\.alpha2),
+            labels: labels, trusted: policy.trusted.map(\.description), providers: policy.providers.map(\.description),
+            scope: policy.scope.description, directions: policy.directions.sorted().map(\.rawValue),
+            rules: rules.map(\.rawValue), sets: setFigures, representations: representations,
+            data: .init(source: provenance.sourceName, version: provenance.version, licence: provenance.licence, attribution: provenance.attribution))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, numbers and arrays cannot fail.
+        return String(decoding: try! encoder.encode(report), as: UTF8.self) + "\n"
+    }
+}

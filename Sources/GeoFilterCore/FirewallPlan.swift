@@ -1,0 +1,136 @@
+/// The compiled, deterministic result of a ``GeoPolicy`` and a ``GeoDatabase``: the exact sets
+/// per family, the ordered rules, a content digest, and renderings for review.
+///
+/// Rules, in this order (the seeds' order, never weakened):
+/// 1. established and related connections: accept
+/// 2. trusted networks: accept
+/// 3. provider networks: accept
+/// 4. the loopback interface and, in allow-only mode, private and reserved space: accept
+/// 5. the geo rule: drop (block mode: source in the selected countries; allow-only mode:
+///    source not in them), on the scoped traffic only
+///
+/// "Accept" means this filter lets the packet go on: the nftables rendering uses `accept` in
+/// its own table's chain, the iptables rendering `RETURN` from its own chain, so the host's
+/// other rules still apply.
+public struct FirewallPlan: Sendable {
+    /// The policy compiled.
+    public let policy: GeoPolicy
+    /// Where the country data came from.
+    public let provenance: DataProvenance
+    /// The selected countries (continents expanded, exceptions removed), by code.
+    public let countries: [Country]
+    /// Addresses that always pass: the trusted networks.
+    public let trusted: CIDRSet
+    /// Addresses that always pass: the provider networks.
+    public let providers: CIDRSet
+    /// Private and reserved space accepted before the geo rule (allow-only mode; empty otherwise).
+    public let reserved: CIDRSet
+    /// The addresses of the selected countries: blocked in block mode, allowed in allow-only mode.
+    public let selected: CIDRSet
+    /// The ordered rules, as applied on each direction.
+    public let rules: [PlanRule]
+    /// The SHA-256 of the canonical plan, lower-case hex: the same on every machine for the same
+    /// policy and data, whatever the input order.
+    public let digest: String
+    /// The database, for the countries named in explanations.
+    let database: GeoDatabase
+
+    /// Compiles a policy against country data.
+    ///
+    /// - Throws: ``GeoFilterError`` when the policy is not valid (see ``GeoPolicy/validate()``).
+    /// - Complexity: O(n) in the number of segments of the data, plus the size of the sets.
+    public init(policy: GeoPolicy, database: GeoDatabase) throws(GeoFilterError) {
+        try policy.validate()
+        self.policy = policy
+        self.database = database
+        provenance = database.provenance
+        countries = policy.countries.sorted()
+        trusted = CIDRSet(networks: policy.trusted)
+        providers = CIDRSet(networks: policy.providers)
+        reserved = policy.mode == .allowOnlySelected ? ReservedSpace.addresses : CIDRSet()
+        selected = database.addresses(of: countries)
+        var rules: [PlanRule] = [.acceptEstablished, .acceptTrusted, .acceptProviders, .acceptLoopback]
+        if policy.mode == .allowOnlySelected { rules.append(.acceptReserved) }
+        if policy.enabled { rules.append(.dropGeo) }
+        self.rules = rules
+        digest = Self.digest(policy: policy, countries: countries, trusted: trusted, providers: providers, selected: selected)
+    }
+
+    /// The geo rule's match for one family and kernel representation: drop when the source is
+    /// (or is not) in `set`.
+    public struct GeoMatch: Sendable, Hashable {
+        /// Whether a source in the set is dropped, or a source not in it.
+        public enum Polarity: String, Sendable, Hashable {
+            case sourceIn = "in"
+            case sourceNotIn = "not-in"
+        }
+
+        public var polarity: Polarity
+        /// The addresses matched (one family).
+        public var set: CIDRSet
+        /// Whether this is the complement of the selected countries (chosen because it is
+        /// smaller for the backend).
+        public var isComplement: Bool
+    }
+
+    /// How a kernel set counts elements.
+    public enum SetKind: String, Sendable, Hashable, CaseIterable {
+        /// nftables interval sets: one element per range.
+        case intervals
+        /// ipset `hash:net`: one entry per network (prefix).
+        case prefixes
+
+        /// The number of elements `set` needs for `family`.
+        public func elementCount(_ set: CIDRSet, _ family: IPAddressFamily) -> Int {
+            switch self {
+            case .intervals: set.rangeCount(family)
+            case .prefixes: set.networkCount(family)
+            }
+        }
+    }
+
+    /// The geo rule's match for a family: of the selected countries' set and its complement,
+    /// the one with fewer elements for `kind`, with the polarity that keeps the meaning.
+    ///
+    /// Block mode drops sources in the selected set (or not in its complement); allow-only
+    /// mode drops sources not in the selected set (or in its complement).
+    public func geoMatch(_ family: IPAddressFamily, for kind: SetKind) -> GeoMatch {
+        let direct = selected.restricted(to: family)
+        let complement = direct.complement().restricted(to: family)
+        let useComplement = kind.elementCount(complement, family) < kind.elementCount(direct, family)
+        let dropInDirect = policy.mode == .blockSelected
+        return GeoMatch(
+            polarity: dropInDirect != useComplement ? .sourceIn : .sourceNotIn,
+            set: useComplement ? complement : direct, isComplement: useComplement)
+    }
+}
+
+/// One rule of a ``FirewallPlan``, in the order of ``FirewallPlan/rules``.
+public enum PlanRule: String, Sendable, Hashable, CaseIterable {
+    /// Established and related connections pass.
+    case acceptEstablished = "accept-established"
+    /// Sources in the trusted networks pass.
+    case acceptTrusted = "accept-trusted"
+    /// Sources in the provider networks pass.
+    case acceptProviders = "accept-providers"
+    /// Packets on the loopback interface pass.
+    case acceptLoopback = "accept-loopback"
+    /// Sources in private and reserved space pass (allow-only mode).
+    case acceptReserved = "accept-reserved"
+    /// The geo rule drops (on the scoped traffic).
+    case dropGeo = "drop-geo"
+}
+
+extension CIDRSet {
+    /// The set of networks of either family.
+    public init(networks: [IPAnyNetwork]) {
+        var builder = Builder()
+        for network in networks {
+            switch network {
+            case .v4(let n): builder.insert(n)
+            case .v6(let n): builder.insert(n)
+            }
+        }
+        self = builder.build()
+    }
+}

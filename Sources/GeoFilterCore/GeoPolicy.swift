@@ -1,0 +1,243 @@
+/// What the admin chose: which countries, what to do with them, and who always passes.
+///
+/// A policy is plain data (Codable, Sendable); ``validate()`` checks it and
+/// ``FirewallPlan/init(policy:database:)`` compiles it against country data.
+public struct GeoPolicy: Codable, Sendable, Hashable {
+    /// What happens to the selected countries.
+    public enum Mode: String, Codable, Sendable, Hashable {
+        /// Drop traffic from the selected countries; everything else passes.
+        case blockSelected
+        /// Pass traffic from the selected countries (and private/reserved space); drop the rest,
+        /// including addresses the data has no country for.
+        case allowOnlySelected
+    }
+
+    /// Which hook the rules sit on.
+    public enum Direction: String, Codable, Sendable, Hashable, CaseIterable, Comparable {
+        /// Traffic to the host itself (the input hook).
+        case input
+        /// Traffic the host forwards, for a PBX in a container whose packets cross the host's
+        /// forward path.
+        case forward
+
+        public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// Block or allow-only.
+    public var mode: Mode
+    /// The countries, or continents with exceptions, each with an optional label.
+    public var selections: [CountrySelection]
+    /// Networks that always pass (the firewall's own allow rules: LAN, VPN, admin).
+    public var trusted: [IPAnyNetwork]
+    /// SIP provider (trunk) networks that always pass, even from a blocked country.
+    public var providers: [IPAnyNetwork]
+    /// Which traffic the geo rule applies to (default: all).
+    public var scope: ServiceScope
+    /// Where the rules apply (default: input only).
+    public var directions: Set<Direction>
+    /// When false, the plan holds no geo rule and drops nothing.
+    public var enabled: Bool
+
+    public init(
+        mode: Mode, selections: [CountrySelection], trusted: [IPAnyNetwork] = [], providers: [IPAnyNetwork] = [],
+        scope: ServiceScope = .allTraffic, directions: Set<Direction> = [.input], enabled: Bool = true
+    ) {
+        self.mode = mode
+        self.selections = selections
+        self.trusted = trusted
+        self.providers = providers
+        self.scope = scope
+        self.directions = directions
+        self.enabled = enabled
+    }
+
+    /// A policy from the demo's syntax: `DE,FR,@AF,-ZA` (continents as `@XX`, exceptions as
+    /// `-XX`), CIDR strings for trusted and provider networks.
+    ///
+    /// - Throws: ``GeoFilterError`` listing every unknown code or naming the bad network.
+    public init(
+        mode: Mode, countries: String, trusted: [String] = [], providers: [String] = [], scope: ServiceScope = .allTraffic,
+        directions: Set<Direction> = [.input]
+    ) throws(GeoFilterError) {
+        let selections = try CountrySelection.parseList(countries)
+        self.init(
+            mode: mode, selections: selections, trusted: try Self.networks(trusted, role: "trusted"),
+            providers: try Self.networks(providers, role: "provider"), scope: scope, directions: directions)
+    }
+
+    private static func networks(_ texts: [String], role: String) throws(GeoFilterError) -> [IPAnyNetwork] {
+        var result: [IPAnyNetwork] = []
+        for text in texts {
+            do throws(IPAddressParseError) { result.append(try IPAnyNetwork(parsing: text)) } catch {
+                throw GeoFilterError(.invalidInput, "\(role) network \(error)")
+            }
+        }
+        return result
+    }
+
+    /// The countries the selections name, with continents expanded and exceptions removed.
+    public var countries: Set<Country> {
+        var result: Set<Country> = []
+        for selection in selections { result.formUnion(selection.countries) }
+        return result
+    }
+
+    /// The label of the selection that names a country, if any.
+    public func label(of country: Country) -> String? {
+        selections.first { $0.countries.contains(country) && $0.label != nil }?.label
+    }
+
+    /// Checks the policy.
+    ///
+    /// - Throws: ``GeoFilterError`` with one sentence for the first problem: an allow-only
+    ///   policy with no country (it would drop every public address), a label that is too long
+    ///   or not printable, no direction, an empty port list.
+    public func validate() throws(GeoFilterError) {
+        if mode == .allowOnlySelected && enabled && countries.isEmpty {
+            throw GeoFilterError(
+                .invalidInput, "an allow-only policy needs at least one country: with none it would drop every public address")
+        }
+        if directions.isEmpty {
+            throw GeoFilterError(.invalidInput, "the policy applies to no direction: choose input, forward or both")
+        }
+        for selection in selections {
+            if let label = selection.label,
+                label.isEmpty || label.utf8.count > 64 || !label.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" })
+            {
+                throw GeoFilterError(.invalidInput, "the label '\(label)' must be 1 to 64 printable ASCII characters without quotes")
+            }
+            if selection.countries.isEmpty {
+                throw GeoFilterError(.invalidInput, "the selection \(selection) names no country once its exceptions are removed")
+            }
+        }
+        for rule in scope.rules where rule.ports.isEmpty {
+            throw GeoFilterError(.invalidInput, "the \(rule.transport) scope lists no port")
+        }
+    }
+}
+
+/// One choice of countries: a country or a continent, minus exceptions, with an optional label.
+public struct CountrySelection: Codable, Sendable, Hashable, CustomStringConvertible {
+    /// A country or a whole continent.
+    public enum Target: Sendable, Hashable {
+        case country(Country)
+        case continent(Continent)
+    }
+
+    public var target: Target
+    /// Countries removed from a continent (`@AF,-ZA`: all of Africa but South Africa).
+    public var exceptions: Set<Country>
+    /// A label for reports and rule comments (`block-cn`).
+    public var label: String?
+
+    public init(_ target: Target, except exceptions: Set<Country> = [], label: String? = nil) {
+        self.target = target
+        self.exceptions = exceptions
+        self.label = label
+    }
+
+    /// The countries selected.
+    public var countries: Set<Country> {
+        switch target {
+        case .country(let country): exceptions.contains(country) ? [] : [country]
+        case .continent(let continent): Set(continent.countries).subtracting(exceptions)
+        }
+    }
+
+    /// Parses `DE,fr,@AF,-ZA`: countries, `@` continents, and `-` exceptions that apply to
+    /// every continent of the list.
+    ///
+    /// - Throws: ``GeoFilterError`` listing every code that is not recognised.
+    public static func parseList(_ text: String) throws(GeoFilterError) -> [CountrySelection] {
+        var selections: [CountrySelection] = []
+        var exceptions: Set<Country> = []
+        var unknown: [String] = []
+        for raw in text.split(separator: ",") {
+            let item = String(raw).trimmingSpaces
+            if item.isEmpty { continue }
+            if item.hasPrefix("-") {
+                if let country = try? Country(code: item.dropFirst()) { exceptions.insert(country) } else { unknown.append(item) }
+            } else if item.hasPrefix("@") {
+                if let continent = try? Continent(code: item.dropFirst()) { selections.append(.init(.continent(continent))) } else {
+                    unknown.append(item)
+                }
+            } else if let country = try? Country(code: item) {
+                selections.append(.init(.country(country)))
+            } else {
+                unknown.append(item)
+            }
+        }
+        guard unknown.isEmpty else {
+            throw GeoFilterError(.invalidInput, CountryError(unknownCodes: unknown).description)
+        }
+        // Exceptions apply to continents; a country both listed and excepted is left out.
+        return selections.compactMap { selection in
+            switch selection.target {
+            case .continent(let continent):
+                return CountrySelection(.continent(continent), except: exceptions.intersection(continent.countries))
+            case .country(let country):
+                return exceptions.contains(country) ? nil : selection
+            }
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case country, continent, except, label
+    }
+
+    /// `{"country": "DE", "label": "..."}` or `{"continent": "AF", "except": ["ZA"]}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let country = try container.decodeIfPresent(Country.self, forKey: .country) {
+            target = .country(country)
+        } else {
+            target = .continent(try container.decode(Continent.self, forKey: .continent))
+        }
+        exceptions = try container.decodeIfPresent(Set<Country>.self, forKey: .except) ?? []
+        label = try container.decodeIfPresent(String.self, forKey: .label)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch target {
+        case .country(let country): try container.encode(country, forKey: .country)
+        case .continent(let continent): try container.encode(continent, forKey: .continent)
+        }
+        if !exceptions.isEmpty { try container.encode(exceptions.sorted(), forKey: .except) }
+        try container.encodeIfPresent(label, forKey: .label)
+    }
+
+    public var description: String {
+        var text: String
+        switch target {
+        case .country(let country): text = country.alpha2
+        case .continent(let continent): text = "@\(continent.code)"
+        }
+        if case .continent = target, !exceptions.isEmpty {
+            text += " except " + exceptions.sorted().map(\.alpha2).joined(separator: ",")
+        }
+        return text
+    }
+}
+
+extension IPAnyNetwork: Codable {
+    /// Parses a network of either family (`10.0.0.0/8`, `2001:db8::/32`, or a single address).
+    ///
+    /// - Throws: ``IPAddressParseError`` (host bits set are an error).
+    public init(parsing text: String) throws(IPAddressParseError) {
+        if text.contains(":") {
+            self = .v6(try IPv6Network(parsing: text))
+        } else {
+            self = .v4(try IPv4Network(parsing: text))
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self = try IPAnyNetwork(parsing: decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
