@@ -61,6 +61,21 @@ print(String(format: "load bundled snapshot (%d + %d segments): %.0f ms; bar < 1
 print(String(format: "resident memory: %.0f MB before, %.0f MB with the bundled database loaded (%.0f MB for it)",
     rssBefore, residentMB(), residentMB() - rssBefore))
 
+// Compile "block all but US CA GB DE FR NL" from the bundled data.
+let blockAllBut = try GeoPolicy(
+    mode: .blockSelected, countries: "@AF,@AN,@AS,@EU,@NA,@OC,@SA,-US,-CA,-GB,-DE,-FR,-NL",
+    trusted: ["10.0.0.0/8"], providers: ["81.2.69.0/24"])
+let (compileSeconds, plan) = try best(5) { try FirewallPlan(policy: blockAllBut, database: bundled) }
+let (renderSeconds, _) = best(3) { (plan.nftScript().utf8.count, plan.ipsetScript().utf8.count) }
+print(String(format: "compile 'block all but US CA GB DE FR NL' (%d countries) from the bundled data: %.0f ms; bar < 300 ms: %@",
+    plan.countries.count, compileSeconds * 1000, verdict(compileSeconds < 0.3)))
+for family in IPAddressFamily.allCases {
+    let nft = plan.geoMatch(family, for: .intervals)
+    let ipset = plan.geoMatch(family, for: .prefixes)
+    print("  \(family): nftables \(nft.set.rangeCount(family)) intervals (\(nft.isComplement ? "complement" : "selected") set), ipset \(ipset.set.networkCount(family)) networks (\(ipset.isComplement ? "complement" : "selected") set)")
+}
+print(String(format: "  rendering the nft and ipset scripts: %.0f ms", renderSeconds * 1000))
+
 // Build from the Tor files (662k rows).
 let (buildSeconds, database) = try best(3) { try GeoDatabase.load(.ipfire(ipv4: geoip, ipv6: geoip6)) }
 let (baselineBuildSeconds, baseline4) = try best(3) { () throws -> Baseline<UInt32> in

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+@Suite("geofilter-demo plan and explain")
+struct PlanCommandTests {
+    let spec = "ipfire:\(TestEnvironment.fixture("ipfire/geoip")),\(TestEnvironment.fixture("ipfire/geoip6"))"
+
+    @Test("explain prints IP, verdict and reason on its first line")
+    func explain() throws {
+        let drop = try DemoProcess.demo(["explain", "1.0.1.1", "--block", "CN", "--source", spec])
+        #expect(drop.status == 0, "\(drop.standardError)")
+        #expect(drop.standardOutput.split(separator: "\n").first == "1.0.1.1\tdrop\tcountry CN blocked")
+        let trusted = try DemoProcess.demo(["explain", "1.0.1.1", "--block", "CN", "--trusted", "1.0.0.0/16", "--source", spec])
+        #expect(trusted.standardOutput.split(separator: "\n").first == "1.0.1.1\taccept\ttrusted 1.0.0.0/16")
+        let provider = try DemoProcess.demo(["explain", "2001:2::9", "--allow-only", "AU", "--provider", "2001:2::/48", "--source", spec])
+        #expect(provider.standardOutput.split(separator: "\n").first == "2001:2::9\taccept\tprovider 2001:2::/48")
+        let notAllowed = try DemoProcess.demo(["explain", "2001:2::9", "--allow-only", "AU", "--source", spec])
+        #expect(notAllowed.standardOutput.split(separator: "\n").first == "2001:2::9\tdrop\tcountry JP not in allow list")
+        let lan = try DemoProcess.demo(["explain", "192.168.7.7", "--allow-only", "AU", "--source", spec])
+        #expect(lan.standardOutput.split(separator: "\n").first == "192.168.7.7\taccept\treserved space 192.168.0.0/16")
+        let outside = try DemoProcess.demo(["explain", "1.0.1.1", "--block", "CN", "--service", "sip", "--destination", "tcp:443", "--source", spec])
+        #expect(outside.standardOutput.hasPrefix("1.0.1.1\taccept\toutside the geo rule's scope"))
+    }
+
+    @Test("plan: summary with counts and representation, json with the digest, nft and ipset scripts")
+    func formats() throws {
+        let summary = try DemoProcess.demo(["plan", "--block", "CN,@EU,-DE", "--trusted", "10.0.0.0/8", "--source", spec])
+        #expect(summary.status == 0, "\(summary.standardError)")
+        #expect(summary.standardOutput.contains("selected v4: 1 ranges, 2 networks"))
+        #expect(summary.standardOutput.contains("nftables IPv4: 1 intervals, the selected countries"))
+        let json = try DemoProcess.demo(["plan", "--block", "CN,@EU,-DE", "--trusted", "10.0.0.0/8", "--source", spec, "--format", "json"])
+        #expect(json.status == 0, "\(json.standardError)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let digest = try #require(object["digest"] as? String)
+        #expect(digest.count == 64)
+        #expect(summary.standardOutput.hasPrefix("GeoFilter plan sha256:\(digest)\n"))
+        // Same policy, other order: same digest.
+        let reordered = try DemoProcess.demo(["plan", "--block=-DE,@EU,CN", "--trusted", "10.0.0.0/9", "--trusted", "10.128.0.0/9", "--source", spec, "--format", "json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(reordered.standardOutput.utf8)) as? [String: Any])?["digest"] as? String == digest)
+        let nft = try DemoProcess.demo(["plan", "--block", "CN", "--source", spec, "--format", "nft"])
+        #expect(nft.standardOutput.contains("table inet geofilter {") && nft.standardOutput.contains("ip saddr @geo4 counter drop"))
+        let ipset = try DemoProcess.demo(["plan", "--block", "CN", "--source", spec, "--format", "ipset"])
+        #expect(ipset.standardOutput.contains("create geofilter-geo4 hash:net family inet"))
+        #expect(ipset.standardOutput.contains("add geofilter-geo4 1.0.1.0/24"))
+        #expect(ipset.standardOutput.contains("-A GEOFILTER -m set --match-set geofilter-geo4 src"))
+    }
+
+    @Test("--peers lists the peers the plan would cut off")
+    func peers() throws {
+        let folder = try TestEnvironment.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("peers.txt")
+        try "# registered peers\n1.0.0.7 ext 201\n1.0.1.7\ttrunk-cn\n2001:2::7 ext 202\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try DemoProcess.demo(["plan", "--allow-only", "AU", "--provider", "1.0.1.0/24", "--source", spec, "--peers", file.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("impact: 1 of 3 peers would be cut off\ncut off\t2001:2::7\text 202\tcountry JP not in allow list\n"))
+        try "1.0.0.7\nnot-an-address\n".write(to: file, atomically: true, encoding: .utf8)
+        let bad = try DemoProcess.demo(["plan", "--allow-only", "AU", "--source", spec, "--peers", file.path])
+        #expect(bad.status != 0 && bad.standardError.contains("\(file.path):2"))
+    }
+
+    @Test("Policy errors are one clear sentence")
+    func errors() throws {
+        let unknown = try DemoProcess.demo(["plan", "--block", "CN,QQ", "--source", spec])
+        #expect(unknown.status != 0 && unknown.standardError.contains("'QQ'"))
+        let both = try DemoProcess.demo(["plan", "--block", "CN", "--allow-only", "DE", "--source", spec])
+        #expect(both.status != 0 && both.standardError.contains("exactly one"))
+        let hostBits = try DemoProcess.demo(["plan", "--block", "CN", "--trusted", "10.0.0.1/8", "--source", spec])
+        #expect(hostBits.status != 0 && hostBits.standardError.contains("10.0.0.1/8"))
+        let service = try DemoProcess.demo(["plan", "--block", "CN", "--service", "smtp", "--source", spec])
+        #expect(service.status != 0 && service.standardError.contains("'smtp' is not a service"))
+    }
+}
