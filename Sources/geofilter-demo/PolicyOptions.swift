@@ -24,6 +24,9 @@ struct PolicyOptions: ParsableArguments {
             valueName: "SERVICE"))
     var service: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Label a country or continent choice for reports (repeatable): CN=block-cn, @AF=africa.", valueName: "CODE=TEXT"))
+    var label: [String] = []
+
     @Flag(name: .long, help: "Also filter forwarded traffic (a PBX in a container behind this host).")
     var forward = false
 
@@ -49,9 +52,18 @@ struct PolicyOptions: ParsableArguments {
         }
         var rules: [PortRule] = []
         for name in service { rules += try ServiceScope.service(name) }
-        return try GeoPolicy(
+        var policy = try GeoPolicy(
             mode: block != nil ? .blockSelected : .allowOnlySelected, countries: block ?? allowOnly ?? "",
             trusted: trusted, providers: provider, scope: ServiceScope(rules: rules),
             directions: forward ? [.input, .forward] : [.input])
+        for item in label {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let index = parts.count == 2 ? policy.selections.firstIndex { $0.description.hasPrefix(parts[0].uppercased()) } : nil
+            guard let index else {
+                throw GeoFilterError(.invalidInput, "--label '\(item)' must be CODE=TEXT for a country or @continent of the policy")
+            }
+            policy.selections[index].label = parts[1]
+        }
+        return policy
     }
 }
