@@ -59,7 +59,59 @@ extension CIDRSet {
     }
 
     @inline(__always)
-    private static func appendLength(_ length: Int, to output: inout [UInt8]) {
+    fileprivate static func appendLength(_ length: Int, to output: inout [UInt8]) {
         AddressFormatter.appendDecimal(UInt8(length), to: &output)
+    }
+}
+
+extension CIDRSet {
+    /// How ``appendElements(_:style:before:after:to:)`` writes each element.
+    enum ElementStyle {
+        /// nftables set elements: `a` for one address, `a-b` for a range.
+        case nftInterval
+        /// ipset entries: `a/len` with the length always written, a /0 as its two halves.
+        case ipsetNetwork
+    }
+
+    /// Appends every element of one family, each between `before` and `after`, straight into
+    /// a byte buffer (the renderings write hundreds of thousands of them).
+    func appendElements(
+        _ family: IPAddressFamily, style: ElementStyle, before: [UInt8], after: [UInt8], to output: inout [UInt8]
+    ) {
+        switch family {
+        case .ipv4: Self.appendElements(v4, style: style, before: before, after: after, to: &output)
+        case .ipv6: Self.appendElements(v6, style: style, before: before, after: after, to: &output)
+        }
+    }
+
+    private static func appendElements<V: AddressValue>(
+        _ list: RangeList<V>, style: ElementStyle, before: [UInt8], after: [UInt8], to output: inout [UInt8]
+    ) {
+        for index in 0..<list.count {
+            let low = list.lows[index]
+            let high = list.highs[index]
+            switch style {
+            case .nftInterval:
+                output.append(contentsOf: before)
+                low.appendAddressText(to: &output)
+                if high != low {
+                    output.append(UInt8(ascii: "-"))
+                    high.appendAddressText(to: &output)
+                }
+                output.append(contentsOf: after)
+            case .ipsetNetwork:
+                PrefixSplitter.split(low, high) { start, length in
+                    // hash:net cannot hold a /0: write its two halves.
+                    let pieces = length == 0 ? [(V(0), 1), (V(1) << (V.bitWidth - 1), 1)] : [(start, length)]
+                    for (first, bits) in pieces {
+                        output.append(contentsOf: before)
+                        first.appendAddressText(to: &output)
+                        output.append(UInt8(ascii: "/"))
+                        appendLength(bits, to: &output)
+                        output.append(contentsOf: after)
+                    }
+                }
+            }
+        }
     }
 }

@@ -11,9 +11,9 @@ extension FirewallPlan {
                 let name = names.setPrefix + role.name(family)
                 let sizing = Self.ipsetSizing(set.networkCount(family) + 1)  // + 1: a /0 takes two
                 out += "create \(name) hash:net family \(family == .ipv4 ? "inet" : "inet6") hashsize \(sizing.hashSize) maxelem \(sizing.maxElements)\n"
-                for line in set.listText(style: .networks).split(separator: "\n") {
-                    for entry in Self.ipsetEntries(line, family) { out += "add \(name) \(entry)\n" }
-                }
+                var entries: [UInt8] = []
+                set.appendElements(family, style: .ipsetNetwork, before: Array("add \(name) ".utf8), after: [UInt8(ascii: "\n")], to: &entries)
+                out += String(decoding: entries, as: UTF8.self)
             }
         }
         return out
@@ -27,12 +27,6 @@ extension FirewallPlan {
         return (hashSize, max(65_536, count + count / 4))
     }
 
-    /// A network as ipset writes it: `/32` and `/128` spelled out, a /0 as its two halves.
-    static func ipsetEntries(_ line: Substring, _ family: IPAddressFamily) -> [String] {
-        if line == "0.0.0.0/0" { return ["0.0.0.0/1", "128.0.0.0/1"] }
-        if line == "::/0" { return ["::/1", "8000::/1"] }
-        return [line.contains("/") ? String(line) : "\(line)/\(family.bitWidth)"]
-    }
 
     /// The rules as `iptables-restore --noflush` (IPv4) or `ip6tables-restore --noflush` (IPv6)
     /// input: the plan's chain with the rules in order, jumped to first from INPUT (and FORWARD).

@@ -19,16 +19,11 @@ extension FirewallPlan {
                     let match = geoMatch(family, for: .intervals)
                     out += "\t\tcomment \"\(match.isComplement ? "complement of the selected countries" : "selected countries")\"\n"
                 }
-                let elements = set.listText(style: .ranges).split(separator: "\n").map { range -> String in
-                    let ends = range.split(separator: "-")
-                    return ends.count == 2 && ends[0] == ends[1] ? String(ends[0]) : String(range)
-                }
-                if !elements.isEmpty {
-                    out += "\t\telements = {\n"
-                    for start in stride(from: 0, to: elements.count, by: 8) {
-                        out += "\t\t\t" + elements[start..<min(start + 8, elements.count)].joined(separator: ", ") + ",\n"
-                    }
-                    out += "\t\t}\n"
+                if !set.isEmpty {
+                    var bytes = Array("\t\telements = {\n".utf8)
+                    set.appendElements(family, style: .nftInterval, before: Array("\t\t\t".utf8), after: Array(",\n".utf8), to: &bytes)
+                    bytes += Array("\t\t}\n".utf8)
+                    out += String(decoding: bytes, as: UTF8.self)
                 }
                 out += "\t}\n"
             }

@@ -45,3 +45,21 @@ struct NetworkTests {
 }
 
 import Foundation
+
+@Suite("Kernel element text")
+struct ElementTextTests {
+    @Test("ipset entries spell out every length and split a /0; nft elements write single addresses bare")
+    func elements() throws {
+        var bytes: [UInt8] = []
+        let all = try CIDRSet(parsing: ["0.0.0.0/0", "::/0"])
+        all.appendElements(.ipv4, style: .ipsetNetwork, before: Array("add s ".utf8), after: [10], to: &bytes)
+        all.appendElements(.ipv6, style: .ipsetNetwork, before: Array("add s ".utf8), after: [10], to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "add s 0.0.0.0/1\nadd s 128.0.0.0/1\nadd s ::/1\nadd s 8000::/1\n")
+        bytes = []
+        try CIDRSet(parsing: ["10.0.0.1", "10.0.0.4-10.0.0.9"]).appendElements(.ipv4, style: .nftInterval, before: [], after: [44], to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "10.0.0.1,10.0.0.4-10.0.0.9,")
+        bytes = []
+        try CIDRSet(parsing: ["10.0.0.1"]).appendElements(.ipv4, style: .ipsetNetwork, before: [], after: [], to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "10.0.0.1/32")
+    }
+}
