@@ -115,3 +115,26 @@ extension CIDRSet {
         }
     }
 }
+
+extension CIDRSet {
+    /// The set's ranges of one family as big-endian first and last addresses back to back
+    /// (4 + 4 bytes per IPv4 range, 16 + 16 per IPv6 range): the nf_tables interval encoding.
+    func rangeBounds(_ family: IPAddressFamily) -> [UInt8] {
+        var bytes: [UInt8] = []
+        switch family {
+        case .ipv4:
+            bytes.reserveCapacity(v4.count * 8)
+            v4.forEachRange { low, high in Self.appendBigEndian(low, &bytes); Self.appendBigEndian(high, &bytes) }
+        case .ipv6:
+            bytes.reserveCapacity(v6.count * 32)
+            v6.forEachRange { low, high in Self.appendBigEndian(low, &bytes); Self.appendBigEndian(high, &bytes) }
+        }
+        return bytes
+    }
+
+    private static func appendBigEndian<V: FixedWidthInteger>(_ value: V, _ bytes: inout [UInt8]) {
+        for shift in stride(from: V.bitWidth - 8, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+        }
+    }
+}

@@ -6,7 +6,7 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidInput, limitExceeded, io, unsupported
+            case invalidInput, limitExceeded, io, unsupported, kernel, permission
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -19,6 +19,10 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let io = Code(.io)
         /// The request cannot be served on this system or with this input.
         public static let unsupported = Code(.unsupported)
+        /// The kernel refused a change (the previous state stays in force) or cannot be reached.
+        public static let kernel = Code(.kernel)
+        /// The process lacks a privilege (CAP_NET_ADMIN) or a file permission.
+        public static let permission = Code(.permission)
 
         public var description: String { base.rawValue }
     }

@@ -30,6 +30,93 @@ const char *_Nullable CNetfilterShim_mnl_library_path(void);
 /// The nf_tables netlink subsystem id this shim was compiled against (NFNL_SUBSYS_NFTABLES).
 int CNetfilterShim_nftables_subsystem_id(void);
 
+// MARK: - nftables (libnftnl + libmnl)
+
+/// An nf_tables netlink socket plus the batch being built on it.
+typedef struct CNetfilterShim_nft CNetfilterShim_nft;
+
+/// Opens a NETLINK_NETFILTER socket. With `netns_path` (for example `/var/run/netns/NAME`) the
+/// socket is opened in that network namespace, from a short-lived thread (setns is per thread);
+/// the socket stays in that namespace afterwards. Returns NULL and sets `*error` to an errno.
+CNetfilterShim_nft *_Nullable CNetfilterShim_nft_open(const char *_Nullable netns_path, int *_Nonnull error);
+
+/// Closes the socket and frees the batch.
+void CNetfilterShim_nft_close(CNetfilterShim_nft *_Nonnull nft);
+
+/// The text of the last error (what failed, in which message), or "".
+const char *_Nonnull CNetfilterShim_nft_error(const CNetfilterShim_nft *_Nonnull nft);
+
+/// Starts a new batch (discarding any unsent one).
+int CNetfilterShim_nft_begin(CNetfilterShim_nft *_Nonnull nft);
+
+/// Adds NEWTABLE (`op` 0, with an optional comment) or DELTABLE (`op` 1) for an inet table.
+int CNetfilterShim_nft_table(CNetfilterShim_nft *_Nonnull nft, int op, const char *_Nonnull table,
+                             const char *_Nullable comment);
+
+/// Adds NEWSET: an interval set of IPv4 (`ipv6` 0) or IPv6 addresses with a comment.
+int CNetfilterShim_nft_set(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull set,
+                           int ipv6, uint32_t set_id, const char *_Nullable comment);
+
+/// Adds the ranges `bounds` (count pairs of big-endian first and last address, 4 or 16 bytes
+/// each) to a set as interval elements, split over messages of at most 64 KiB.
+/// With `remove` set, deletes those elements instead.
+int CNetfilterShim_nft_elements(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull set,
+                                int ipv6, const uint8_t *_Nullable bounds, size_t count, int remove);
+
+/// Adds NEWCHAIN: a filter base chain on the input (`hook` 0) or forward (1) hook, policy accept.
+int CNetfilterShim_nft_chain(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull chain,
+                             int hook, int priority);
+
+/// What a rule matches and does.
+typedef struct CNetfilterShim_nft_rule_spec {
+    /// 0: ct state established,related; 1: iifname "lo"; 2: source address in a set.
+    int kind;
+    /// For kind 2: 0 IPv4, 1 IPv6; the set's name and batch id; 1 to match sources NOT in it.
+    int ipv6;
+    const char *_Nullable set;
+    uint32_t set_id;
+    int negate;
+    /// For kind 2: 0 any protocol, else IPPROTO_TCP or IPPROTO_UDP with a destination port range.
+    int l4proto;
+    uint16_t port_low;
+    uint16_t port_high;
+    /// 1: count packets and bytes.
+    int counter;
+    /// 1: accept, 0: drop.
+    int accept;
+    /// Stored as the rule's comment, read back by CNetfilterShim_nft_rule_counters.
+    const char *_Nullable comment;
+} CNetfilterShim_nft_rule_spec;
+
+/// Appends a rule to a chain.
+int CNetfilterShim_nft_rule(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull chain,
+                            const CNetfilterShim_nft_rule_spec *_Nonnull spec);
+
+/// Ends the batch, sends it as one transaction and reads every reply. Returns 0 when the kernel
+/// committed it, else a negative errno (the kernel rolled everything back; the error text names
+/// the first failing message).
+int CNetfilterShim_nft_commit(CNetfilterShim_nft *_Nonnull nft);
+
+/// The number of messages in the current batch (for tests that inject a fault).
+int CNetfilterShim_nft_message_count(const CNetfilterShim_nft *_Nonnull nft);
+
+/// Reads a table's comment into `buffer`. Returns 0, -ENOENT when the table does not exist, or
+/// another negative errno.
+int CNetfilterShim_nft_table_comment(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table,
+                                     char *_Nonnull buffer, size_t capacity);
+
+/// Reads a set's comment into `buffer`. Returns 0 or a negative errno.
+int CNetfilterShim_nft_set_comment(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull set,
+                                   char *_Nonnull buffer, size_t capacity);
+
+/// Called for each rule of a table that has a counter: chain, rule comment, packets, bytes.
+typedef void (*CNetfilterShim_nft_counter_callback)(void *_Nullable context, const char *_Nonnull chain,
+                                                      const char *_Nonnull comment, uint64_t packets, uint64_t bytes);
+
+/// Dumps the rules of a table and reports their counters. Returns 0 or a negative errno.
+int CNetfilterShim_nft_rule_counters(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table,
+                                     CNetfilterShim_nft_counter_callback _Nonnull callback, void *_Nullable context);
+
 // MARK: - gzip (zlib), for compressed data files
 
 /// A zlib inflate stream that reads gzip (one or more members) or zlib data.

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import GeoFilterCore
+
+/// `--backend nftables` and `--netns NAME`, shared by apply, status and remove.
+struct BackendOptions: ParsableArguments {
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case nftables
+    }
+
+    @Option(name: .long, help: "The kernel backend (nftables; ipset is planned).")
+    var backend: Kind
+
+    @Option(name: .long, help: ArgumentHelp("Work in this network namespace (as `ip netns` names it).", valueName: "NAME"))
+    var netns: String?
+
+    func make() -> any FirewallBackend {
+        NftablesBackend(namespace: netns.map { .named($0) } ?? .current)
+    }
+}
+
+extension GeoFilterDemo {
+    /// `apply POLICY [--source SPEC] --backend nftables`.
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compile a policy and enforce it in the kernel, atomically.",
+            discussion: "Re-applying the same plan changes nothing. A failed apply leaves the previous plan in force.")
+
+        @OptionGroup var policyOptions: PolicyOptions
+        @OptionGroup var data: SourceOptions
+        @OptionGroup var backendOptions: BackendOptions
+
+        func run() throws {
+            try reportingErrors { () throws(GeoFilterError) in
+                let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load())
+                let backend = backendOptions.make()
+                let probe = backend.probe()
+                guard probe.available else { throw GeoFilterError(.unsupported, "\(backendOptions.backend.rawValue) unavailable: \(probe.message)") }
+                switch try backend.apply(plan) {
+                case .applied(let digest): try FileOutput.standardOutput.write("applied sha256:\(digest)\n")
+                case .unchanged(let digest): try FileOutput.standardOutput.write("unchanged sha256:\(digest) (already enforced)\n")
+                }
+            }
+        }
+    }
+
+    /// `status --backend nftables [--json]`.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the plan the kernel enforces and its counters.")
+
+        @OptionGroup var backendOptions: BackendOptions
+
+        @Flag(name: .long, help: "Print a JSON object (digest, mode, countries, sets, counters).")
+        var json = false
+
+        func run() throws {
+            try reportingErrors { () throws(GeoFilterError) in
+                let status = try backendOptions.make().status()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    let data: Data
+                    do { data = try encoder.encode(status) } catch { throw GeoFilterError(.io, "cannot encode JSON: \(error)") }
+                    try FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+                    return
+                }
+                guard status.installed else {
+                    try FileOutput.standardOutput.write("no GeoFilter plan is installed (\(status.backend))\n")
+                    return
+                }
+                var lines = [
+                    "backend:   \(status.backend)",
+                    "digest:    sha256:\(status.digest ?? "unknown")",
+                    "mode:      \(status.mode.map { $0 == .blockSelected ? "block" : "allow-only" } ?? "unknown")",
+                    "countries: \(status.countries.count): \(status.countries.joined(separator: " "))",
+                    "sets:      " + status.sets.map { "\($0.name) \($0.elements)" }.joined(separator: ", "),
+                    "dropped:   \(status.droppedPackets) packets, \(status.droppedBytes) bytes",
+                ]
+                lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
+                try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
+            }
+        }
+    }
+
+    /// `remove --backend nftables`.
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove everything GeoFilter installed; the rest of the firewall stays.")
+
+        @OptionGroup var backendOptions: BackendOptions
+
+        func run() throws {
+            try reportingErrors { () throws(GeoFilterError) in
+                let existed = try backendOptions.make().remove()
+                try FileOutput.standardOutput.write(existed ? "removed\n" : "nothing to remove\n")
+            }
+        }
+    }
+}
