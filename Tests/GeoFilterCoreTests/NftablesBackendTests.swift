@@ -1,0 +1,172 @@
+import Foundation
+import GeoFilterBundledData
+import Testing
+
+@testable import GeoFilterCore
+
+private func fixtureDatabase() throws -> GeoDatabase {
+    try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
+}
+
+private func plan(_ mode: GeoPolicy.Mode, _ countries: String, trusted: [String] = [], providers: [String] = []) throws -> FirewallPlan {
+    try FirewallPlan(policy: GeoPolicy(mode: mode, countries: countries, trusted: trusted, providers: providers), database: fixtureDatabase())
+}
+
+@Suite("nftables backend against the real kernel", .serialized, .enabled(if: ScratchNamespace.enabled, ScratchNamespace.skipReason))
+struct NftablesBackendTests {
+    @Test("Block mode drops a blocked country's packets (its counter moves); trusted and provider sources pass; IPv4 and IPv6")
+    func blockMode() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = NftablesBackend(namespace: .named(link.server.name))
+        #expect(backend.probe().available)
+        #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
+
+        let blockPlan = try plan(.blockSelected, "CN,JP")
+        #expect(try backend.apply(blockPlan) == .applied(digest: blockPlan.digest))
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN
+        #expect(try link.ping(from: "1.0.0.1"))  // AU
+        #expect(try !link.ping(from: "2001:2::1"))  // JP
+        #expect(try link.ping(from: "2001:4:112::1"))  // US
+        let status = try backend.status()
+        #expect(status.digest == blockPlan.digest && status.mode == .blockSelected && status.countries == ["CN", "JP"])
+        #expect(status.counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1)
+        #expect(status.counters.first { $0.rule == "geo6" }?.packets ?? 0 >= 1)
+        #expect(status.sets.first { $0.name == "geo4" }?.elements == 1)
+
+        // The same countries, with the CN address trusted and the JP network a provider.
+        let exempt = try plan(.blockSelected, "CN,JP", trusted: ["1.0.1.1/32"], providers: ["2001:2::/48"])
+        #expect(try backend.apply(exempt) == .applied(digest: exempt.digest))
+        #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
+        #expect(try backend.apply(exempt) == .unchanged(digest: exempt.digest))
+    }
+
+    @Test("Allow-only mode drops a non-allowed country and passes private space")
+    func allowOnly() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = NftablesBackend(namespace: .named(link.server.name))
+        _ = try backend.apply(try plan(.allowOnlySelected, "AU,US"))
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN: not allowed
+        #expect(try link.ping(from: "1.0.0.1"))  // AU
+        #expect(try link.ping(from: "192.168.5.2"))  // private space
+        #expect(try !link.ping(from: "2001:2::1"))  // JP
+        #expect(try link.ping(from: "2001:4:112::1"))  // US
+    }
+
+    @Test("An established connection from a source that stays allowed survives a re-apply")
+    func establishedSurvives() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = NftablesBackend(namespace: .named(link.server.name))
+        _ = try backend.apply(try plan(.blockSelected, "CN"))
+        // An echo server in the server namespace; a client from the AU address that sends a line,
+        // waits for the re-apply (signalled by a file), then sends another.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let go = folder.appendingPathComponent("go").path
+        let serverScript = """
+            import socket
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("10.99.0.1", 7070)); s.listen(1); s.settimeout(20)
+            c, _ = s.accept(); c.settimeout(20)
+            while True:
+                data = c.recv(100)
+                if not data: break
+                c.sendall(data)
+            """
+        let clientScript = """
+            import os, socket, sys, time
+            c = socket.create_connection(("10.99.0.1", 7070), timeout=5, source_address=("1.0.0.1", 0))
+            c.sendall(b"one"); assert c.recv(100) == b"one"
+            print("connected", flush=True)
+            for _ in range(200):
+                if os.path.exists(sys.argv[1]): break
+                time.sleep(0.05)
+            c.sendall(b"two"); print(c.recv(100).decode(), flush=True)
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        server.arguments = ["netns", "exec", link.server.name, "/usr/bin/python3", "-c", serverScript]
+        try server.run()
+        defer { server.terminate() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        client.arguments = ["netns", "exec", link.client.name, "/usr/bin/python3", "-c", clientScript, go]
+        let output = Pipe()
+        client.standardOutput = output
+        try client.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        // A changed plan: CN and RU blocked now; AU stays allowed.
+        let changed = try plan(.blockSelected, "CN,RU")
+        #expect(try backend.apply(changed) == .applied(digest: changed.digest))
+        FileManager.default.createFile(atPath: go, contents: Data())
+        client.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(client.terminationStatus == 0)
+        #expect(text == "connected\ntwo\n")
+    }
+
+    @Test("After remove, nft list ruleset is as before; an unrelated table stays untouched throughout")
+    func removeRestores() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        let nft = "/usr/sbin/nft"
+        let unrelated = "table ip keep {\n chain c {\n type filter hook input priority 10; policy accept;\n tcp dport 22 counter accept\n }\n set s { type ipv4_addr; elements = { 192.0.2.1 } }\n}\n"
+        #expect(try namespace.run(nft, ["-f", "-"], input: unrelated).status == 0)
+        let before = try namespace.run(nft, ["list", "ruleset"]).output
+        let backend = NftablesBackend(namespace: .named(namespace.name))
+        _ = try backend.apply(try plan(.blockSelected, "CN,@EU", trusted: ["10.0.0.0/8"]))
+        _ = try backend.apply(try plan(.allowOnlySelected, "AU"))
+        let during = try namespace.run(nft, ["list", "table", "ip", "keep"]).output
+        #expect(before.contains(during.trimmingCharacters(in: .newlines)))
+        #expect(try backend.remove())
+        #expect(try namespace.run(nft, ["list", "ruleset"]).output == before)
+        #expect(try !backend.remove())
+        #expect(try !backend.status().installed)
+    }
+
+    @Test("A transaction the kernel rejects leaves the previous plan enforced and says what failed")
+    func failedApply() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        var backend = NftablesBackend(namespace: .named(link.server.name))
+        let first = try plan(.blockSelected, "CN")
+        _ = try backend.apply(first)
+        backend.injectOverlapFault = true
+        let second = try plan(.blockSelected, "JP,CN")
+        let error = #expect(throws: GeoFilterError.self) { try backend.apply(second) }
+        #expect(error?.code == .kernel)
+        #expect(error?.message.contains("rejected") == true && error?.message.contains("geo4") == true, "\(String(describing: error))")
+        #expect(try backend.status().digest == first.digest)
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
+        #expect(try link.ping(from: "2001:2::1"))  // JP not blocked: the failed plan is not in force
+    }
+
+    @Test("nft list set reads back exactly the plan's elements (bundled data, block all but six)")
+    func readBack() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        GeoFilterBundledData.register()
+        let database = try GeoDatabase.load(.bundled)
+        let policy = try GeoPolicy(mode: .blockSelected, countries: "@AF,@AN,@AS,@EU,@NA,@OC,@SA,-US,-CA,-GB,-DE,-FR,-NL")
+        let plan = try FirewallPlan(policy: policy, database: database)
+        _ = try NftablesBackend(namespace: .named(namespace.name)).apply(plan)
+        for family in IPAddressFamily.allCases {
+            let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "set", "inet", "geofilter", PlanSet.geo.name(family)])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
+            let set = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["set"] as? [String: Any] }.first)
+            let texts: [String] = (set["elem"] as? [Any] ?? []).compactMap { element in
+                if let single = element as? String { return single }
+                if let prefix = (element as? [String: Any])?["prefix"] as? [String: Any] { return "\(prefix["addr"]!)/\(prefix["len"]!)" }
+                if let range = (element as? [String: Any])?["range"] as? [String] { return "\(range[0])-\(range[1])" }
+                return nil
+            }
+            let kernel = try CIDRSet(parsing: texts)
+            #expect(kernel == plan.geoMatch(family, for: .intervals).set, "\(family)")
+            #expect(texts.count == plan.geoMatch(family, for: .intervals).set.rangeCount(family))
+        }
+    }
+}
