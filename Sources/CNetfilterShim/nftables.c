@@ -431,9 +431,11 @@ int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {
     if (state.first_error != 0) {
         int code = -state.first_error;
         int index = (int)(state.error_seq - nft->first_seq);
-        const char *what = index >= 0 && index < nft->messages && index < MAX_DESCRIBED ? nft->described[index] : "a message";
         char detail[96];
-        snprintf(detail, sizeof detail, "%s (message %d of %d)", what, index + 1, nft->messages);
+        if (index >= 0 && index < nft->messages && index < MAX_DESCRIBED)
+            snprintf(detail, sizeof detail, "%s (message %d of %d)", nft->described[index], index + 1, nft->messages);
+        else
+            snprintf(detail, sizeof detail, "the start of the batch");
         set_error(nft, "the kernel rejected the transaction at %s: %s; nothing was changed", detail, code);
         return -code;
     }

@@ -44,7 +44,7 @@ final class NftSocket {
     private func kernelError(_ code: Int32, _ what: String) -> GeoFilterError {
         let detail = lastError.isEmpty ? "\(what): \(String(cString: strerror(code)))" : lastError
         if code == EPERM || code == EACCES {
-            return GeoFilterError(.permission, "changing nf_tables needs CAP_NET_ADMIN (run as root): \(detail)")
+            return GeoFilterError(.permission, "nf_tables needs CAP_NET_ADMIN (run as root): \(detail)")
         }
         if code == EOPNOTSUPP || code == EAFNOSUPPORT {
             return GeoFilterError(.unsupported, "the kernel has no nf_tables support: \(detail)")

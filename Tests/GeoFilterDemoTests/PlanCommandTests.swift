@@ -75,3 +75,55 @@ struct PlanCommandTests {
         #expect(service.status != 0 && service.standardError.contains("'smtp' is not a service"))
     }
 }
+
+@Suite("geofilter-demo apply, status, remove", .serialized)
+struct ApplyCommandTests {
+    static var enabled: Bool { TestEnvironment.isCI || getuid() == 0 }
+
+    /// Runs `body` with a scratch network namespace's name, deleting it afterwards.
+    private func withNamespace(_ body: (String) throws -> Void) throws {
+        let name = "gfdemo-\(UInt32.random(in: 0...UInt32.max))"
+        try #require(try DemoProcess.run("/usr/sbin/ip", ["netns", "add", name]).status == 0)
+        defer { _ = try? DemoProcess.run("/usr/sbin/ip", ["netns", "delete", name]) }
+        try body(name)
+    }
+
+    @Test("apply, re-apply, status --json, remove in a namespace", .enabled(if: enabled, "needs root for network namespaces"))
+    func lifecycle() throws {
+        let spec = "ipfire:\(TestEnvironment.fixture("ipfire/geoip")),\(TestEnvironment.fixture("ipfire/geoip6"))"
+        try withNamespace { name in
+            let applied = try DemoProcess.demo(["apply", "--block", "CN", "--source", spec, "--backend", "nftables", "--netns", name])
+            #expect(applied.status == 0, "\(applied.standardError)")
+            #expect(applied.standardOutput.hasPrefix("applied sha256:"))
+            let again = try DemoProcess.demo(["apply", "--block", "CN", "--source", spec, "--backend", "nftables", "--netns", name])
+            #expect(again.standardOutput.hasPrefix("unchanged sha256:"))
+            let status = try DemoProcess.demo(["status", "--backend", "nftables", "--netns", name, "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
+            #expect(applied.standardOutput.contains(object["digest"] as? String ?? "none"))
+            #expect(object["countries"] as? [String] == ["CN"])
+            #expect((object["counters"] as? [Any])?.isEmpty == false)
+            #expect(try DemoProcess.demo(["remove", "--backend", "nftables", "--netns", name]).standardOutput == "removed\n")
+            #expect(try DemoProcess.demo(["status", "--backend", "nftables", "--netns", name]).standardOutput.hasPrefix("no GeoFilter plan"))
+        }
+    }
+
+    @Test("Without CAP_NET_ADMIN the error says so", .enabled(if: enabled && TestEnvironment.which("setpriv") != nil, "needs root and setpriv"))
+    func withoutPrivilege() throws {
+        // A copy that the unprivileged user can reach, with the resources beside it.
+        let folder = try TestEnvironment.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let built = DemoProcess.executable.deletingLastPathComponent()
+        for item in ["geofilter-demo", "GeoFilter_GeoFilterBundledData.resources"] {
+            try FileManager.default.copyItem(at: built.appendingPathComponent(item), to: folder.appendingPathComponent(item))
+        }
+        _ = try DemoProcess.run("/bin/chmod", ["-R", "a+rX", folder.path])
+        try withNamespace { name in
+            let result = try DemoProcess.run(
+                "/usr/sbin/ip",
+                ["netns", "exec", name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 folder.appendingPathComponent("geofilter-demo").path, "status", "--backend", "nftables"])
+            #expect(result.status != 0)
+            #expect(result.standardError.contains("needs CAP_NET_ADMIN"), "\(result.standardError)")
+        }
+    }
+}
