@@ -144,3 +144,41 @@ let sortedInData6 = inData6.sorted()
 let (sortedSeconds, _) = best(3) { run6(sortedInData6) }
 print(String(format: "  IPv6 worst case, an address in a random range of the data: %.1f M/s (%d found); the same addresses sorted: %.1f M/s (the difference is memory latency)",
     Double(inData6.count) / inDataSeconds / 1e6, inDataFound, Double(sortedInData6.count) / sortedSeconds / 1e6))
+
+// Applying the compiled "block all but six" plan through netlink, next to `nft -f` loading the
+// same ruleset, each into a fresh network namespace (needs root; skipped otherwise).
+@MainActor func runTool(_ arguments: [String]) -> Double {
+    let start = ContinuousClock.now
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    try! process.run()
+    process.waitUntilExit()
+    precondition(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed")
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+if getuid() == 0 {
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent("geofilter-bench.nft").path
+    try plan.nftScript().write(toFile: script, atomically: true, encoding: .utf8)
+    var nftTimes: [Double] = []
+    var ourTimes: [Double] = []
+    for round in 0..<5 {
+        let namespace = "gfbench-\(round)"
+        _ = runTool(["/usr/sbin/ip", "netns", "add", namespace])
+        nftTimes.append(runTool(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/nft", "-f", script]))
+        _ = runTool(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/nft", "delete", "table", "inet", "geofilter"])
+        let backend = NftablesBackend(namespace: .named(namespace))
+        let (seconds, _) = try best(1) { try backend.apply(plan) }
+        ourTimes.append(seconds)
+        _ = runTool(["/usr/sbin/ip", "netns", "delete", namespace])
+    }
+    let nftMedian = nftTimes.sorted()[2]
+    let ourMedian = ourTimes.sorted()[2]
+    print(String(format: "apply 'block all but six' (%d + %d ranges): nft -f %.0f ms, ours (netlink batch, in process) %.0f ms, ratio %.2fx; bar <= 0.5x: %@",
+        plan.geoMatch(.ipv4, for: .intervals).set.rangeCount(.ipv4), plan.geoMatch(.ipv6, for: .intervals).set.rangeCount(.ipv6),
+        nftMedian * 1000, ourMedian * 1000, ourMedian / nftMedian, verdict(ourMedian / nftMedian <= 0.5)))
+} else {
+    print("apply benchmark skipped: needs root for network namespaces")
+}
