@@ -263,6 +263,32 @@ int CNetfilterShim_nft_chain(CNetfilterShim_nft *nft, const char *table, const c
     return 0;
 }
 
+int CNetfilterShim_nft_regular_chain(CNetfilterShim_nft *nft, const char *table, const char *chain) {
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    if (c == NULL) return -ENOMEM;
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+    struct nlmsghdr *nlh = start_message(nft, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "add chain", chain);
+    nftnl_chain_nlmsg_build_payload(nlh, c);
+    nftnl_chain_free(c);
+    nftnl_batch_update(nft->batch);
+    return 0;
+}
+
+int CNetfilterShim_nft_flush_chain(CNetfilterShim_nft *nft, const char *table, const char *chain) {
+    struct nftnl_rule *r = nftnl_rule_alloc();
+    if (r == NULL) return -ENOMEM;
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+    nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+    struct nlmsghdr *nlh = start_message(nft, NFT_MSG_DELRULE, 0, "flush chain", chain);
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    nftnl_rule_free(r);
+    nftnl_batch_update(nft->batch);
+    return 0;
+}
+
 // MARK: - Rules
 
 static void add_meta(struct nftnl_rule *r, uint32_t key) {
@@ -326,6 +352,8 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
         add_cmp(r, NFT_CMP_EQ, name, sizeof name);
         break;
     }
+    case 3:  // a record: the counter and comment below only
+        break;
     default: {  // [l4proto + dport range] saddr [!=] @set
         uint8_t family = spec->ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
         add_meta(r, NFT_META_NFPROTO);
@@ -350,7 +378,7 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
     }
     }
     if (spec->counter) nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
-    add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
+    if (spec->kind != 3) add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
     if (spec->comment != NULL) {
         struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(256);
         if (ud != NULL) {

@@ -120,21 +120,60 @@ extension CIDRSet {
     /// The set's ranges of one family as big-endian first and last addresses back to back
     /// (4 + 4 bytes per IPv4 range, 16 + 16 per IPv6 range): the nf_tables interval encoding.
     func rangeBounds(_ family: IPAddressFamily) -> [UInt8] {
+        family == .ipv4 ? v4.bigEndianBounds : v6.bigEndianBounds
+    }
+}
+
+extension RangeList {
+    /// First and last of each range, big-endian, back to back.
+    var bigEndianBounds: [UInt8] {
         var bytes: [UInt8] = []
-        switch family {
-        case .ipv4:
-            bytes.reserveCapacity(v4.count * 8)
-            v4.forEachRange { low, high in Self.appendBigEndian(low, &bytes); Self.appendBigEndian(high, &bytes) }
-        case .ipv6:
-            bytes.reserveCapacity(v6.count * 32)
-            v6.forEachRange { low, high in Self.appendBigEndian(low, &bytes); Self.appendBigEndian(high, &bytes) }
+        bytes.reserveCapacity(count * V.bitWidth / 4)
+        forEachRange { low, high in
+            for value in [low, high] {
+                for shift in stride(from: V.bitWidth - 8, through: 0, by: -8) {
+                    bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+                }
+            }
         }
         return bytes
     }
+}
 
-    private static func appendBigEndian<V: FixedWidthInteger>(_ value: V, _ bytes: inout [UInt8]) {
-        for shift in stride(from: V.bitWidth - 8, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+extension CIDRSet {
+    /// The ranges of one family that differ between two sets, compared as exact ranges (an
+    /// nf_tables interval can only be deleted as it was added): those only in `old` and those
+    /// only in `new`, as big-endian bounds (see ``rangeBounds(_:)``), with their counts.
+    static func rangeChanges(
+        from old: CIDRSet, to new: CIDRSet, _ family: IPAddressFamily
+    ) -> (removed: [UInt8], removedCount: Int, added: [UInt8], addedCount: Int) {
+        switch family {
+        case .ipv4: rangeChanges(old.v4, new.v4)
+        case .ipv6: rangeChanges(old.v6, new.v6)
         }
+    }
+
+    private static func rangeChanges<V: AddressValue>(
+        _ old: RangeList<V>, _ new: RangeList<V>
+    ) -> (removed: [UInt8], removedCount: Int, added: [UInt8], addedCount: Int) {
+        var removed = RangeList<V>()
+        var added = RangeList<V>()
+        var i = 0
+        var j = 0
+        while i < old.count || j < new.count {
+            if i < old.count && j < new.count && old.lows[i] == new.lows[j] && old.highs[i] == new.highs[j] {
+                i += 1
+                j += 1
+            } else if j == new.count || (i < old.count && old.lows[i] <= new.lows[j]) {
+                removed.lows.append(old.lows[i])
+                removed.highs.append(old.highs[i])
+                i += 1
+            } else {
+                added.lows.append(new.lows[j])
+                added.highs.append(new.highs[j])
+                j += 1
+            }
+        }
+        return (removed.bigEndianBounds, removed.count, added.bigEndianBounds, added.count)
     }
 }

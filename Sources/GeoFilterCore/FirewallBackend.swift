@@ -26,6 +26,16 @@ public enum ApplyOutcome: Sendable, Hashable {
     case applied(digest: String)
     /// The same plan (same digest) was already enforced; nothing was sent.
     case unchanged(digest: String)
+    /// The plan differed from the enforced one only in set elements, and only those changed
+    /// (deleted and added in one transaction).
+    case updated(digest: String, elementsRemoved: Int, elementsAdded: Int)
+
+    /// The digest now enforced.
+    public var digest: String {
+        switch self {
+        case .applied(let digest), .unchanged(let digest), .updated(let digest, _, _): digest
+        }
+    }
 }
 
 /// The network namespace a backend works in.

@@ -78,12 +78,22 @@ final class NftSocket {
         try check(status, "add elements")
     }
 
+    func addRegularChain(table: String, chain: String) throws(GeoFilterError) {
+        try check(CNetfilterShim_nft_regular_chain(handle, table, chain), "add chain")
+    }
+
+    func flushChain(table: String, chain: String) throws(GeoFilterError) {
+        try check(CNetfilterShim_nft_flush_chain(handle, table, chain), "flush chain")
+    }
+
     func addChain(table: String, chain: String, hook: GeoPolicy.Direction, priority: Int32) throws(GeoFilterError) {
         try check(CNetfilterShim_nft_chain(handle, table, chain, hook == .input ? 0 : 1, priority), "add chain")
     }
 
     /// What a rule matches and does.
     enum RuleMatch {
+        /// Matches nothing: a record (a counter and the comment) in a chain never jumped to.
+        case record
         case established
         case loopbackInterface
         case source(family: IPAddressFamily, set: String, setID: UInt32, negate: Bool, ports: (TransportProtocol, ClosedRange<UInt16>)?)
@@ -95,6 +105,9 @@ final class NftSocket {
         spec.accept = accept ? 1 : 0
         let status: Int32
         switch match {
+        case .record:
+            spec.kind = 3
+            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
         case .established:
             spec.kind = 0
             status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }

@@ -1,9 +1,18 @@
+internal import Synchronization
+
 /// Enforces plans with nf_tables through libnftnl/libmnl (no `nft` process): one table of our
 /// own (default `inet geofilter`) with interval sets and base chains, replaced in ONE netlink
 /// batch transaction, so the kernel holds either the previous plan or the new one.
 ///
-/// The plan's digest, mode and countries are the table's comment and each set's element count
-/// its set's comment, so ``status()`` can say what is enforced after the host process restarts.
+/// The plan's digest, mode, countries and set sizes are kept in the kernel as the comment of a
+/// record rule in the chain `geofilter-meta` (never jumped to), so ``status()`` can say what is
+/// enforced after the host process restarts.
+///
+/// When a plan differs from the one this backend applied last only in set elements (a data
+/// update), only the changed elements are deleted and added, with the record, in one
+/// transaction. Kernels before the upstream rbtree rework (2026) may miss lookups of untouched
+/// elements while such a commit runs; set ``useElementDiff`` to false to always replace the
+/// whole table.
 public struct NftablesBackend: FirewallBackend {
     /// The table name and the other kernel names.
     public var names: KernelNames
@@ -11,14 +20,21 @@ public struct NftablesBackend: FirewallBackend {
     public var priority: Int32
     /// The network namespace to work in.
     public var namespace: NetworkNamespace
+    /// Apply small changes as element diffs (see above).
+    public var useElementDiff: Bool
     /// For tests: add an element that overlaps the geo set partway through the batch, which
     /// the kernel must reject, failing the whole transaction.
     var injectOverlapFault = false
+    /// The plan this backend value (and its copies) applied last, for element diffs.
+    private let lastApplied = LastAppliedPlan()
 
-    public init(names: KernelNames = .standard, priority: Int32 = 0, namespace: NetworkNamespace = .current) {
+    static let metaChain = "geofilter-meta"
+
+    public init(names: KernelNames = .standard, priority: Int32 = 0, namespace: NetworkNamespace = .current, useElementDiff: Bool = true) {
         self.names = names
         self.priority = priority
         self.namespace = namespace
+        self.useElementDiff = useElementDiff
     }
 
     public func probe() -> BackendProbe {
@@ -41,15 +57,29 @@ public struct NftablesBackend: FirewallBackend {
 
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
         let socket = try NftSocket(namespace: namespace)
-        if let comment = try socket.tableComment(names.table), TableComment(parsing: comment)?.digest == plan.digest {
-            return .unchanged(digest: plan.digest)
+        let enforced = try record(socket)
+        if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
+        let outcome: ApplyOutcome
+        if useElementDiff, let previous = lastApplied.plan, previous.digest == enforced?.digest,
+            Self.sameStructure(previous, plan)
+        {
+            outcome = try applyDiff(from: previous, to: plan, socket: socket)
+        } else {
+            try applyFull(plan, socket: socket)
+            outcome = .applied(digest: plan.digest)
         }
+        lastApplied.plan = plan
+        return outcome
+    }
+
+    /// Replaces the whole table in one transaction.
+    private func applyFull(_ plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) {
         let table = names.table
         try socket.begin()
         // Create-if-absent then delete: the old table goes in the same transaction, whether or not it existed.
         try socket.addTable(table, comment: nil)
         try socket.deleteTable(table)
-        try socket.addTable(table, comment: TableComment(plan: plan).text)
+        try socket.addTable(table, comment: "geofilter")
         var setIDs: [String: UInt32] = [:]
         for role in plan.setRoles {
             for family in IPAddressFamily.allCases {
@@ -57,9 +87,7 @@ public struct NftablesBackend: FirewallBackend {
                 let set = plan.addresses(of: role, family, for: .intervals)
                 let id = UInt32(setIDs.count + 1)
                 setIDs[name] = id
-                try socket.addSet(
-                    table: table, set: name, family: family, id: id,
-                    comment: "geofilter \(name) elements:\(set.rangeCount(family))")
+                try socket.addSet(table: table, set: name, family: family, id: id, comment: "geofilter \(name)")
                 try socket.elements(table: table, set: name, family: family, bounds: set.rangeBounds(family))
                 if injectOverlapFault && role == .geo && family == .ipv4, let first = set.ipv4Ranges.first {
                     // An element inside an existing range: the kernel answers EEXIST.
@@ -75,8 +103,57 @@ public struct NftablesBackend: FirewallBackend {
                 try addRule(rule, plan: plan, socket: socket, chain: chain, setIDs: setIDs)
             }
         }
+        try socket.addRegularChain(table: table, chain: Self.metaChain)
+        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: PlanRecord(plan: plan).text)
         try socket.commit()
-        return .applied(digest: plan.digest)
+    }
+
+    /// Deletes and adds only the changed elements, and replaces the record, in one transaction.
+    private func applyDiff(from previous: FirewallPlan, to plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) -> ApplyOutcome {
+        let table = names.table
+        try socket.begin()
+        var removedTotal = 0
+        var addedTotal = 0
+        var additions: [(String, IPAddressFamily, [UInt8])] = []
+        // Deletes first: an added interval may not overlap one still in the set.
+        for role in plan.setRoles {
+            for family in IPAddressFamily.allCases {
+                let changes = CIDRSet.rangeChanges(
+                    from: previous.addresses(of: role, family, for: .intervals), to: plan.addresses(of: role, family, for: .intervals), family)
+                if changes.removedCount > 0 {
+                    try socket.elements(table: table, set: role.name(family), family: family, bounds: changes.removed, remove: true)
+                }
+                if changes.addedCount > 0 { additions.append((role.name(family), family, changes.added)) }
+                removedTotal += changes.removedCount
+                addedTotal += changes.addedCount
+            }
+        }
+        for (name, family, bounds) in additions {
+            try socket.elements(table: table, set: name, family: family, bounds: bounds)
+        }
+        if injectOverlapFault, let first = plan.addresses(of: .geo, .ipv4, for: .intervals).ipv4Ranges.first {
+            // An element inside an existing range: the kernel answers EEXIST.
+            try socket.elements(table: table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
+        }
+        try socket.flushChain(table: table, chain: Self.metaChain)
+        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: PlanRecord(plan: plan).text)
+        try socket.commit()
+        return .updated(digest: plan.digest, elementsRemoved: removedTotal, elementsAdded: addedTotal)
+    }
+
+    /// Whether two plans differ only in set elements (same sets, rules, scope, directions and
+    /// geo polarity), so an element diff turns one into the other.
+    static func sameStructure(_ a: FirewallPlan, _ b: FirewallPlan) -> Bool {
+        a.setRoles == b.setRoles && a.rules == b.rules && a.policy.scope == b.policy.scope
+            && a.policy.directions == b.policy.directions
+            && IPAddressFamily.allCases.allSatisfy { a.geoMatch($0, for: .intervals).polarity == b.geoMatch($0, for: .intervals).polarity }
+    }
+
+    /// The enforced plan's record, or nil when none is installed.
+    private func record(_ socket: NftSocket) throws(GeoFilterError) -> PlanRecord? {
+        guard try socket.tableComment(names.table) != nil else { return nil }
+        return try socket.ruleCounters(table: names.table).lazy.filter { $0.chain == Self.metaChain }
+            .compactMap { PlanRecord(parsing: $0.comment) }.first
     }
 
     private func addRule(
@@ -126,25 +203,17 @@ public struct NftablesBackend: FirewallBackend {
 
     public func status() throws(GeoFilterError) -> FirewallStatus {
         let socket = try NftSocket(namespace: namespace)
-        guard let comment = try socket.tableComment(names.table) else {
+        guard try socket.tableComment(names.table) != nil else {
             return FirewallStatus(backend: "nftables", installed: false, digest: nil, mode: nil, countries: [], sets: [], counters: [])
         }
-        let parsed = TableComment(parsing: comment)
-        var sets: [FirewallStatus.SetStatus] = []
-        for role in PlanSet.allCases {
-            for family in IPAddressFamily.allCases {
-                guard let setComment = try socket.setComment(table: names.table, set: role.name(family)),
-                    let count = setComment.split(separator: " ").first(where: { $0.hasPrefix("elements:") }).flatMap({ Int($0.dropFirst(9)) })
-                else { continue }
-                sets.append(.init(name: role.name(family), elements: count))
-            }
-        }
-        let counters = try socket.ruleCounters(table: names.table).map {
+        let rules = try socket.ruleCounters(table: names.table)
+        let record = rules.lazy.filter { $0.chain == Self.metaChain }.compactMap { PlanRecord(parsing: $0.comment) }.first
+        let counters = rules.filter { $0.chain != Self.metaChain }.map {
             FirewallStatus.Counter(chain: $0.chain, rule: $0.comment, packets: $0.packets, bytes: $0.bytes)
         }
         return FirewallStatus(
-            backend: "nftables", installed: true, digest: parsed?.digest, mode: parsed?.mode,
-            countries: parsed?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters)
+            backend: "nftables", installed: true, digest: record?.digest, mode: record?.mode,
+            countries: record?.countries.map(\.alpha2) ?? [], sets: record?.sets ?? [], counters: counters)
     }
 
     public func remove() throws(GeoFilterError) -> Bool {
@@ -158,30 +227,43 @@ public struct NftablesBackend: FirewallBackend {
     }
 }
 
-/// The metadata kept in the table's comment (at most 256 bytes):
-/// `geofilter 1 sha256:HEX mode:block|allow-only countries:HEX`, the countries as a bitmap over
+/// The plan this backend applied last (shared by copies of the backend value).
+final class LastAppliedPlan: Sendable {
+    private let storage = Mutex<FirewallPlan?>(nil)
+
+    var plan: FirewallPlan? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
+
+/// The metadata kept in the kernel as the record rule's comment (at most 256 bytes):
+/// `gf1 HEXDIGEST b|a COUNTRYBITMAP trusted4=N,trusted6=N,...`, the countries as a bitmap over
 /// ``Country/all``.
-struct TableComment {
+struct PlanRecord {
     var digest: String
     var mode: GeoPolicy.Mode
     var countries: [Country]
+    var sets: [FirewallStatus.SetStatus]
 
     init(plan: FirewallPlan) {
         digest = plan.digest
         mode = plan.policy.mode
         countries = plan.countries
+        sets = plan.setRoles.flatMap { role in
+            IPAddressFamily.allCases.map { family in
+                FirewallStatus.SetStatus(name: role.name(family), elements: plan.addresses(of: role, family, for: .intervals).rangeCount(family))
+            }
+        }
     }
 
     init?(parsing text: String) {
         let fields = text.split(separator: " ")
-        guard fields.count == 5, fields[0] == "geofilter", fields[1] == "1", fields[2].hasPrefix("sha256:"),
-            fields[3].hasPrefix("mode:"), fields[4].hasPrefix("countries:")
-        else { return nil }
-        digest = String(fields[2].dropFirst(7))
-        mode = fields[3] == "mode:block" ? .blockSelected : .allowOnlySelected
-        let bitmap = Array(fields[4].dropFirst(10))
+        guard fields.count == 5, fields[0] == "gf1", fields[1].count == 64, fields[2] == "b" || fields[2] == "a" else { return nil }
+        digest = String(fields[1])
+        mode = fields[2] == "b" ? .blockSelected : .allowOnlySelected
         var countries: [Country] = []
-        for (index, character) in bitmap.enumerated() {
+        for (index, character) in fields[3].enumerated() {
             guard let nibble = character.hexDigitValue else { return nil }
             for bit in 0..<4 where nibble & (8 >> bit) != 0 {
                 let position = index * 4 + bit
@@ -189,6 +271,11 @@ struct TableComment {
             }
         }
         self.countries = countries
+        sets = fields[4].split(separator: ",").compactMap { item in
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, let count = Int(parts[1]) else { return nil }
+            return FirewallStatus.SetStatus(name: String(parts[0]), elements: count)
+        }
     }
 
     var text: String {
@@ -198,6 +285,7 @@ struct TableComment {
             nibbles[position / 4] |= 8 >> (position % 4)
         }
         let bitmap = nibbles.map { String($0, radix: 16) }.joined()
-        return "geofilter 1 sha256:\(digest) mode:\(mode == .blockSelected ? "block" : "allow-only") countries:\(bitmap)"
+        let counts = sets.map { "\($0.name)=\($0.elements)" }.joined(separator: ",")
+        return "gf1 \(digest) \(mode == .blockSelected ? "b" : "a") \(bitmap) \(counts)"
     }
 }

@@ -39,6 +39,8 @@ extension GeoFilterDemo {
                 switch try backend.apply(plan) {
                 case .applied(let digest): try FileOutput.standardOutput.write("applied sha256:\(digest)\n")
                 case .unchanged(let digest): try FileOutput.standardOutput.write("unchanged sha256:\(digest) (already enforced)\n")
+                case .updated(let digest, let removed, let added):
+                    try FileOutput.standardOutput.write("updated sha256:\(digest) (\(removed) elements removed, \(added) added)\n")
                 }
             }
         }

@@ -24,6 +24,7 @@ struct NftablesBackendTests {
 
         let blockPlan = try plan(.blockSelected, "CN,JP")
         #expect(try backend.apply(blockPlan) == .applied(digest: blockPlan.digest))
+        #expect(try backend.status().counters.allSatisfy { !$0.rule.hasPrefix("gf1") })
         #expect(try !link.ping(from: "1.0.1.1"))  // CN
         #expect(try link.ping(from: "1.0.0.1"))  // AU
         #expect(try !link.ping(from: "2001:2::1"))  // JP
@@ -36,7 +37,9 @@ struct NftablesBackendTests {
 
         // The same countries, with the CN address trusted and the JP network a provider.
         let exempt = try plan(.blockSelected, "CN,JP", trusted: ["1.0.1.1/32"], providers: ["2001:2::/48"])
-        #expect(try backend.apply(exempt) == .applied(digest: exempt.digest))
+        // Only set elements differ: applied as an element diff.
+        #expect(try backend.apply(exempt) == .updated(digest: exempt.digest, elementsRemoved: 0, elementsAdded: 2))
+        #expect(try backend.status().digest == exempt.digest)
         #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
         #expect(try backend.apply(exempt) == .unchanged(digest: exempt.digest))
     }
@@ -101,7 +104,7 @@ struct NftablesBackendTests {
         Thread.sleep(forTimeInterval: 1.0)
         // A changed plan: CN and RU blocked now; AU stays allowed.
         let changed = try plan(.blockSelected, "CN,RU")
-        #expect(try backend.apply(changed) == .applied(digest: changed.digest))
+        #expect(try backend.apply(changed).digest == changed.digest)
         FileManager.default.createFile(atPath: go, contents: Data())
         client.waitUntilExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -138,11 +141,43 @@ struct NftablesBackendTests {
         backend.injectOverlapFault = true
         let second = try plan(.blockSelected, "JP,CN")
         let error = #expect(throws: GeoFilterError.self) { try backend.apply(second) }
+        // The full-replacement path fails the same way.
+        var fresh = NftablesBackend(namespace: .named(link.server.name), useElementDiff: false)
+        fresh.injectOverlapFault = true
+        let full = #expect(throws: GeoFilterError.self) { try fresh.apply(second) }
+        #expect(full?.message.contains("rejected") == true)
         #expect(error?.code == .kernel)
         #expect(error?.message.contains("rejected") == true && error?.message.contains("geo4") == true, "\(String(describing: error))")
         #expect(try backend.status().digest == first.digest)
         #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
         #expect(try link.ping(from: "2001:2::1"))  // JP not blocked: the failed plan is not in force
+    }
+
+    @Test("A data-sized change is applied as an element diff; the kernel then holds exactly the new plan")
+    func elementDiff() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = NftablesBackend(namespace: .named(link.server.name))
+        let first = try plan(.blockSelected, "CN,US")
+        #expect(try backend.apply(first) == .applied(digest: first.digest))
+        let second = try plan(.blockSelected, "AU,JP")
+        let outcome = try backend.apply(second)
+        guard case .updated(let digest, let removed, let added) = outcome else {
+            Issue.record("expected an element diff, got \(outcome)")
+            return
+        }
+        #expect(digest == second.digest && removed > 0 && added > 0)
+        #expect(try backend.status().digest == second.digest)
+        #expect(try backend.status().countries == ["AU", "JP"])
+        #expect(try link.ping(from: "1.0.1.1") && !link.ping(from: "1.0.0.1") && !link.ping(from: "2001:2::1") && link.ping(from: "2001:4:112::1"))
+        let listed = try link.server.run("/usr/sbin/nft", ["list", "set", "inet", "geofilter", "geo4"]).output
+        #expect(listed.contains("1.0.0.0/24") && listed.contains("1.0.4.0/22") && !listed.contains("1.0.1.0"))
+        // A backend that did not apply the previous plan replaces the table instead.
+        let fresh = NftablesBackend(namespace: .named(link.server.name))
+        #expect(try fresh.apply(first) == .applied(digest: first.digest))
+        // A structural change (allow-only) is a full apply too.
+        let allow = try plan(.allowOnlySelected, "AU")
+        #expect(try fresh.apply(allow) == .applied(digest: allow.digest))
     }
 
     @Test("nft list set reads back exactly the plan's elements (bundled data, block all but six)")

@@ -69,7 +69,8 @@ int CNetfilterShim_nft_chain(CNetfilterShim_nft *_Nonnull nft, const char *_Nonn
 
 /// What a rule matches and does.
 typedef struct CNetfilterShim_nft_rule_spec {
-    /// 0: ct state established,related; 1: iifname "lo"; 2: source address in a set.
+    /// 0: ct state established,related; 1: iifname "lo"; 2: source address in a set;
+    /// 3: nothing (a counter and the comment only: a record, in a chain never jumped to).
     int kind;
     /// For kind 2: 0 IPv4, 1 IPv6; the set's name and batch id; 1 to match sources NOT in it.
     int ipv6;
@@ -87,6 +88,12 @@ typedef struct CNetfilterShim_nft_rule_spec {
     /// Stored as the rule's comment, read back by CNetfilterShim_nft_rule_counters.
     const char *_Nullable comment;
 } CNetfilterShim_nft_rule_spec;
+
+/// Adds DELRULE for every rule of a chain (no handle: the kernel deletes them all).
+int CNetfilterShim_nft_flush_chain(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull chain);
+
+/// Adds NEWCHAIN for a regular chain (no hook) of the table.
+int CNetfilterShim_nft_regular_chain(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull chain);
 
 /// Appends a rule to a chain.
 int CNetfilterShim_nft_rule(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull chain,
