@@ -179,6 +179,41 @@ if getuid() == 0 {
     print(String(format: "apply 'block all but six' (%d + %d ranges): nft -f %.0f ms, ours (netlink batch, in process) %.0f ms, ratio %.2fx; bar <= 0.5x: %@",
         plan.geoMatch(.ipv4, for: .intervals).set.rangeCount(.ipv4), plan.geoMatch(.ipv6, for: .intervals).set.rangeCount(.ipv6),
         nftMedian * 1000, ourMedian * 1000, ourMedian / nftMedian, verdict(ourMedian / nftMedian <= 0.5)))
+
+    // A change touching about 1% of the elements (unblocking the smallest countries until 1%
+    // of the ranges change), applied as an element diff and as a full replacement.
+    let total = plan.selected.rangeCount(.ipv4) + plan.selected.rangeCount(.ipv6)
+    var unblocked: [Country] = []
+    var changed = 0
+    for country in plan.countries.sorted(by: { bundled.addresses(of: $0).rangeCount(.ipv4) < bundled.addresses(of: $1).rangeCount(.ipv4) }) {
+        let size = bundled.addresses(of: country).rangeCount(.ipv4) + bundled.addresses(of: country).rangeCount(.ipv6)
+        if changed + size > total / 100 { continue }
+        unblocked.append(country)
+        changed += size
+    }
+    var smallerPolicy = blockAllBut
+    smallerPolicy.selections = plan.countries.filter { !unblocked.contains($0) }.map { CountrySelection(.country($0)) }
+    let smaller = try FirewallPlan(policy: smallerPolicy, database: bundled)
+    var diffTimes: [Double] = []
+    var fullTimes: [Double] = []
+    var diffElements = 0
+    for round in 0..<5 {
+        let namespace = "gfdiff-\(round)"
+        _ = runTool(["/usr/sbin/ip", "netns", "add", namespace])
+        let diffing = NftablesBackend(namespace: .named(namespace))
+        _ = try diffing.apply(plan)
+        let (diffSeconds, outcome) = try best(1) { try diffing.apply(smaller) }
+        if case .updated(_, let removed, let added) = outcome { diffElements = removed + added } else { fatalError("expected a diff, got \(outcome)") }
+        diffTimes.append(diffSeconds)
+        let replacing = NftablesBackend(namespace: .named(namespace), useElementDiff: false)
+        let (fullSeconds, _) = try best(1) { try replacing.apply(plan) }
+        fullTimes.append(fullSeconds)
+        _ = runTool(["/usr/sbin/ip", "netns", "delete", namespace])
+    }
+    let diffMedian = diffTimes.sorted()[2]
+    let fullMedian = fullTimes.sorted()[2]
+    print(String(format: "1%% change (%d countries unblocked, %d of %d elements changed): element diff %.0f ms, full apply %.0f ms, ratio %.3fx; bar <= 0.1x: %@",
+        unblocked.count, diffElements, total, diffMedian * 1000, fullMedian * 1000, diffMedian / fullMedian, verdict(diffMedian / fullMedian <= 0.1)))
 } else {
     print("apply benchmark skipped: needs root for network namespaces")
 }
