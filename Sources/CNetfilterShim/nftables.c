@@ -192,13 +192,23 @@ int CNetfilterShim_nft_set(CNetfilterShim_nft *nft, const char *table, const cha
     return 0;
 }
 
-/// Writes one element (a key, optionally flagged as an interval end) into the open list nest.
-static void put_element(struct nlmsghdr *nlh, int index, const uint8_t *key, int key_length, int interval_end) {
+/// Writes one element (a key, optionally flagged as an interval end, optionally mapped to
+/// `jump chain`) into the open list nest.
+static void put_element(struct nlmsghdr *nlh, int index, const uint8_t *key, int key_length, int interval_end,
+                        const char *jump_chain) {
     struct nlattr *element = mnl_attr_nest_start(nlh, index);
     if (interval_end) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
     struct nlattr *key_nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
     mnl_attr_put(nlh, NFTA_DATA_VALUE, key_length, key);
     mnl_attr_nest_end(nlh, key_nest);
+    if (jump_chain != NULL) {
+        struct nlattr *data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+        struct nlattr *verdict = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+        mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+        mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, jump_chain);
+        mnl_attr_nest_end(nlh, verdict);
+        mnl_attr_nest_end(nlh, data);
+    }
     mnl_attr_nest_end(nlh, element);
 }
 
@@ -210,14 +220,16 @@ static int increment(uint8_t *key, int length) {
     return 1;
 }
 
-int CNetfilterShim_nft_elements(CNetfilterShim_nft *nft, const char *table, const char *set, int ipv6,
-                                const uint8_t *bounds, size_t count, int remove) {
+/// Adds or deletes interval elements, optionally each mapped to `jump CHAIN`.
+static int interval_elements(CNetfilterShim_nft *nft, const char *table, const char *set, int ipv6, const uint8_t *bounds,
+                             const char *chains, size_t count, int remove) {
     const int key_length = ipv6 ? 16 : 4;
-    // The worst case of one range: two element nests with a key each and a flag.
-    const size_t per_range = 2 * (4 + 8 + 4 + 4 + key_length + 8);
+    // The worst case of one range: two element nests with a key each, a flag and a verdict.
+    const size_t per_range = 2 * (4 + 8 + 4 + 4 + key_length + 8) + 16 + 8 + 260;
     struct nlmsghdr *nlh = NULL;
     struct nlattr *list = NULL;
     int index = 0;
+    const char *chain = chains;
     for (size_t i = 0; i < count; i++) {
         if (nlh != NULL && (size_t)((char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)list) + per_range > UINT16_MAX) {
             mnl_attr_nest_end(nlh, list);
@@ -235,14 +247,51 @@ int CNetfilterShim_nft_elements(CNetfilterShim_nft *nft, const char *table, cons
         const uint8_t *first = bounds + i * 2 * key_length;
         uint8_t end[16];
         memcpy(end, first + key_length, key_length);
-        put_element(nlh, ++index, first, key_length, 0);
+        put_element(nlh, ++index, first, key_length, 0, chain);
         // The interval ends after the last address; a range up to the top needs no end element.
-        if (!increment(end, key_length)) put_element(nlh, ++index, end, key_length, 1);
+        if (!increment(end, key_length)) put_element(nlh, ++index, end, key_length, 1, NULL);
+        if (chain != NULL) chain += strlen(chain) + 1;
     }
     if (nlh != NULL) {
         mnl_attr_nest_end(nlh, list);
         nftnl_batch_update(nft->batch);
     }
+    return 0;
+}
+
+int CNetfilterShim_nft_elements(CNetfilterShim_nft *nft, const char *table, const char *set, int ipv6,
+                                const uint8_t *bounds, size_t count, int remove) {
+    return interval_elements(nft, table, set, ipv6, bounds, NULL, count, remove);
+}
+
+int CNetfilterShim_nft_map_elements(CNetfilterShim_nft *nft, const char *table, const char *map, int ipv6,
+                                    const uint8_t *bounds, const char *chains, size_t count) {
+    return interval_elements(nft, table, map, ipv6, bounds, chains, count, 0);
+}
+
+int CNetfilterShim_nft_verdict_map(CNetfilterShim_nft *nft, const char *table, const char *map, int ipv6, uint32_t set_id,
+                                   const char *comment) {
+    struct nftnl_set *s = nftnl_set_alloc();
+    if (s == NULL) return -ENOMEM;
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+    nftnl_set_set_str(s, NFTNL_SET_NAME, map);
+    nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_MAP);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ipv6 ? 8 : 7);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, ipv6 ? 16 : 4);
+    nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+    nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+    nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(512);
+    if (ud == NULL) { nftnl_set_free(s); return -ENOMEM; }
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 2);
+    if (comment != NULL) nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_COMMENT, comment);
+    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    struct nlmsghdr *nlh = start_message(nft, NFT_MSG_NEWSET, NLM_F_CREATE, "add map", map);
+    nftnl_set_nlmsg_build_payload(nlh, s);
+    nftnl_set_free(s);
+    nftnl_batch_update(nft->batch);
     return 0;
 }
 
@@ -322,6 +371,24 @@ static void add_verdict(struct nftnl_rule *r, int verdict) {
     nftnl_rule_add_expr(r, e);
 }
 
+/// The family guard, the optional protocol and destination port range, then the source
+/// address loaded into register 1.
+static void add_source_load(struct nftnl_rule *r, const CNetfilterShim_nft_rule_spec *spec) {
+    uint8_t family = spec->ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+    add_meta(r, NFT_META_NFPROTO);
+    add_cmp(r, NFT_CMP_EQ, &family, sizeof family);
+    if (spec->l4proto != 0) {
+        uint8_t proto = (uint8_t)spec->l4proto;
+        uint16_t low = htons(spec->port_low), high = htons(spec->port_high);
+        add_meta(r, NFT_META_L4PROTO);
+        add_cmp(r, NFT_CMP_EQ, &proto, sizeof proto);
+        add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);  // destination port
+        add_cmp(r, NFT_CMP_GTE, &low, sizeof low);
+        add_cmp(r, NFT_CMP_LTE, &high, sizeof high);
+    }
+    add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, spec->ipv6 ? 8 : 12, spec->ipv6 ? 16 : 4);
+}
+
 int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const char *chain,
                             const CNetfilterShim_nft_rule_spec *spec) {
     struct nftnl_rule *r = nftnl_rule_alloc();
@@ -353,21 +420,20 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
         break;
     }
     case 3:  // a record: the counter and comment below only
+    case 5:  // every packet: the counter and verdict below only
         break;
+    case 4: {  // [l4proto + dport range] saddr vmap @map
+        add_source_load(r, spec);
+        struct nftnl_expr *lookup = nftnl_expr_alloc("lookup");
+        nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_str(lookup, NFTNL_EXPR_LOOKUP_SET, spec->set ? spec->set : "");
+        nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SET_ID, spec->set_id);
+        nftnl_rule_add_expr(r, lookup);
+        break;
+    }
     default: {  // [l4proto + dport range] saddr [!=] @set
-        uint8_t family = spec->ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-        add_meta(r, NFT_META_NFPROTO);
-        add_cmp(r, NFT_CMP_EQ, &family, sizeof family);
-        if (spec->l4proto != 0) {
-            uint8_t proto = (uint8_t)spec->l4proto;
-            uint16_t low = htons(spec->port_low), high = htons(spec->port_high);
-            add_meta(r, NFT_META_L4PROTO);
-            add_cmp(r, NFT_CMP_EQ, &proto, sizeof proto);
-            add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);  // destination port
-            add_cmp(r, NFT_CMP_GTE, &low, sizeof low);
-            add_cmp(r, NFT_CMP_LTE, &high, sizeof high);
-        }
-        add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, spec->ipv6 ? 8 : 12, spec->ipv6 ? 16 : 4);
+        add_source_load(r, spec);
         struct nftnl_expr *lookup = nftnl_expr_alloc("lookup");
         nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
         nftnl_expr_set_str(lookup, NFTNL_EXPR_LOOKUP_SET, spec->set ? spec->set : "");
@@ -378,7 +444,7 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
     }
     }
     if (spec->counter) nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
-    if (spec->kind != 3) add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
+    if (spec->kind != 3 && spec->kind != 4) add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
     if (spec->comment != NULL) {
         struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(256);
         if (ud != NULL) {

@@ -89,9 +89,18 @@ public struct FirewallStatus: Sendable, Hashable, Codable {
     public var sets: [SetStatus]
     /// Counters of the drop rules.
     public var counters: [Counter]
+    /// Packets and bytes dropped per country (block mode with per-country counters), by code.
+    public var countryCounters: [CountryCounter]
+
+    /// Drops counted for one country.
+    public struct CountryCounter: Sendable, Hashable, Codable {
+        public var country: String
+        public var packets: UInt64
+        public var bytes: UInt64
+    }
 
     /// Packets dropped, all rules together.
-    public var droppedPackets: UInt64 { counters.reduce(0) { $0 + $1.packets } }
+    public var droppedPackets: UInt64 { counters.reduce(0) { $0 + $1.packets } + countryCounters.reduce(0) { $0 + $1.packets } }
     /// Bytes dropped, all rules together.
-    public var droppedBytes: UInt64 { counters.reduce(0) { $0 + $1.bytes } }
+    public var droppedBytes: UInt64 { counters.reduce(0) { $0 + $1.bytes } + countryCounters.reduce(0) { $0 + $1.bytes } }
 }

@@ -2,15 +2,42 @@ extension FirewallPlan {
     /// The plan as an `nft -f` script: one transaction that replaces the plan's table (created
     /// empty first, so the delete never fails) with its sets and chains.
     ///
-    /// Sets are interval sets holding the merged ranges; the digest is the table's comment.
-    public func nftScript(names: KernelNames = .standard) -> String {
+    /// Sets are interval sets holding the merged ranges; the digest is in the table's comment.
+    /// With `countryCounters` (as the nftables backend does by default), a block-mode geo rule
+    /// looks the source up in a verdict map that jumps to one counter chain per country.
+    public func nftScript(names: KernelNames = .standard, countryCounters: Bool = true) -> String {
+        let countryMap = countryCounters && policy.mode == .blockSelected && policy.enabled
         var out = "#!/usr/sbin/nft -f\n"
         out += "# GeoFilter plan sha256:\(digest)\n"
         out += "# \(policySummaryLine)\n"
         out += "table inet \(names.table)\ndelete table inet \(names.table)\n"
         out += "table inet \(names.table) {\n"
         out += "\tcomment \"geofilter sha256:\(digest)\"\n"
-        for role in setRoles {
+        if countryMap {
+            for country in countries {
+                out += "\tchain country-\(country.alpha2) {\n\t\tcounter drop comment \"\(country.alpha2)\"\n\t}\n"
+            }
+            for family in IPAddressFamily.allCases {
+                let segments = database.countrySegments(countries, family)
+                out += "\tmap countries\(family == .ipv4 ? "4" : "6") {\n"
+                out += "\t\ttype \(family == .ipv4 ? "ipv4_addr" : "ipv6_addr") : verdict\n\t\tflags interval\n"
+                if !segments.countries.isEmpty {
+                    var bytes = Array("\t\telements = {\n".utf8)
+                    let width = family == .ipv4 ? 4 : 16
+                    for (index, country) in segments.countries.enumerated() {
+                        bytes += Array("\t\t\t".utf8)
+                        Self.appendBigEndianAddress(segments.bounds, at: 2 * index * width, width: width, to: &bytes)
+                        bytes.append(UInt8(ascii: "-"))
+                        Self.appendBigEndianAddress(segments.bounds, at: (2 * index + 1) * width, width: width, to: &bytes)
+                        bytes += Array(" : jump country-\(country.alpha2),\n".utf8)
+                    }
+                    bytes += Array("\t\t}\n".utf8)
+                    out += String(decoding: bytes, as: UTF8.self)
+                }
+                out += "\t}\n"
+            }
+        }
+        for role in setRoles where !(countryMap && role == .geo) {
             for family in IPAddressFamily.allCases {
                 let set = addresses(of: role, family, for: .intervals)
                 out += "\tset \(role.name(family)) {\n"
@@ -31,14 +58,14 @@ extension FirewallPlan {
         for direction in policy.directions.sorted() {
             out += "\tchain \(direction.rawValue) {\n"
             out += "\t\ttype filter hook \(direction.rawValue) priority filter; policy accept;\n"
-            for rule in rules { out += nftRuleLines(rule).map { "\t\t\($0)\n" }.joined() }
+            for rule in rules { out += nftRuleLines(rule, countryMap: countryMap).map { "\t\t\($0)\n" }.joined() }
             out += "\t}\n"
         }
         out += "}\n"
         return out
     }
 
-    private func nftRuleLines(_ rule: PlanRule) -> [String] {
+    private func nftRuleLines(_ rule: PlanRule, countryMap: Bool) -> [String] {
         func bySource(_ role: PlanSet) -> [String] {
             ["ip saddr @\(role.name(.ipv4)) accept", "ip6 saddr @\(role.name(.ipv6)) accept"]
         }
@@ -48,6 +75,17 @@ extension FirewallPlan {
         case .acceptProviders: return bySource(.provider)
         case .acceptLoopback: return ["iifname \"lo\" accept"]
         case .acceptReserved: return bySource(.reserved)
+        case .dropGeo where countryMap:
+            var lines: [String] = []
+            for family in IPAddressFamily.allCases {
+                let source = "\(family == .ipv4 ? "ip" : "ip6") saddr vmap @countries\(family == .ipv4 ? "4" : "6")"
+                if policy.scope.isAllTraffic { lines.append(source) }
+                for portRule in policy.scope.rules {
+                    let ports = portRule.ports.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+                    lines.append("\(portRule.transport) dport { \(ports.joined(separator: ", ")) } \(source)")
+                }
+            }
+            return lines
         case .dropGeo:
             var lines: [String] = []
             for family in IPAddressFamily.allCases {
@@ -63,6 +101,17 @@ extension FirewallPlan {
                 }
             }
             return lines
+        }
+    }
+
+    /// Appends the address text of `width` big-endian bytes of `bytes` at `offset`.
+    private static func appendBigEndianAddress(_ bytes: [UInt8], at offset: Int, width: Int, to output: inout [UInt8]) {
+        if width == 4 {
+            let value = bytes[offset..<offset + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            value.appendAddressText(to: &output)
+        } else {
+            let value = bytes[offset..<offset + 16].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+            value.appendAddressText(to: &output)
         }
     }
 

@@ -80,6 +80,29 @@ public struct GeoDatabase: Sendable {
         return CIDRSet(v4: Self.union(map4, wanted), v6: Self.union(map6, wanted))
     }
 
+    /// The segments of the given countries in one family, ascending: big-endian bounds (as
+    /// ``CIDRSet/rangeBounds(_:)``) and each segment's country. Segments of different countries
+    /// may touch; those of one country never do.
+    func countrySegments(_ countries: some Sequence<Country>, _ family: IPAddressFamily) -> (bounds: [UInt8], countries: [Country]) {
+        var wanted = [Bool](repeating: false, count: 1 << 16)
+        for country in countries { wanted[Int(RegionCode(country).key)] = true }
+        switch family {
+        case .ipv4: return Self.segments(map4, wanted)
+        case .ipv6: return Self.segments(map6, wanted)
+        }
+    }
+
+    private static func segments<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> (bounds: [UInt8], countries: [Country]) {
+        var list = RangeList<V>()
+        var countries: [Country] = []
+        for index in 0..<map.count where wanted[Int(map.code(index).key)] {
+            list.lows.append(map.starts[index])
+            list.highs.append(map.end(index))
+            countries.append(map.code(index).country!)
+        }
+        return (list.bigEndianBounds, countries)
+    }
+
     private static func union<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> RangeList<V> {
         var list = RangeList<V>()
         for index in 0..<map.count where wanted[Int(map.code(index).key)] {

@@ -78,6 +78,25 @@ final class NftSocket {
         try check(status, "add elements")
     }
 
+    func addVerdictMap(table: String, map: String, family: IPAddressFamily, id: UInt32, comment: String) throws(GeoFilterError) {
+        try check(CNetfilterShim_nft_verdict_map(handle, table, map, family == .ipv6 ? 1 : 0, id, comment), "add map")
+    }
+
+    /// Adds map elements: each range of `bounds` jumps to the chain of the same index.
+    func mapElements(table: String, map: String, family: IPAddressFamily, bounds: [UInt8], chains: [String]) throws(GeoFilterError) {
+        var names: [UInt8] = []
+        for chain in chains { names += Array(chain.utf8) + [0] }
+        let status = bounds.withUnsafeBufferPointer { buffer in
+            names.withUnsafeBufferPointer { chainBytes in
+                chainBytes.withMemoryRebound(to: CChar.self) { chainNames in
+                    CNetfilterShim_nft_map_elements(
+                        handle, table, map, family == .ipv6 ? 1 : 0, buffer.baseAddress, chainNames.baseAddress, chains.count)
+                }
+            }
+        }
+        try check(status, "add map elements")
+    }
+
     func addRegularChain(table: String, chain: String) throws(GeoFilterError) {
         try check(CNetfilterShim_nft_regular_chain(handle, table, chain), "add chain")
     }
@@ -94,9 +113,13 @@ final class NftSocket {
     enum RuleMatch {
         /// Matches nothing: a record (a counter and the comment) in a chain never jumped to.
         case record
+        /// Every packet (the rule of a country's counter chain).
+        case everything
         case established
         case loopbackInterface
         case source(family: IPAddressFamily, set: String, setID: UInt32, negate: Bool, ports: (TransportProtocol, ClosedRange<UInt16>)?)
+        /// Looks the source up in a verdict map (which jumps or continues).
+        case sourceMap(family: IPAddressFamily, map: String, setID: UInt32, ports: (TransportProtocol, ClosedRange<UInt16>)?)
     }
 
     func addRule(table: String, chain: String, match: RuleMatch, accept: Bool, counter: Bool, comment: String?) throws(GeoFilterError) {
@@ -105,6 +128,9 @@ final class NftSocket {
         spec.accept = accept ? 1 : 0
         let status: Int32
         switch match {
+        case .everything:
+            spec.kind = 5
+            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
         case .record:
             spec.kind = 3
             status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
@@ -114,6 +140,19 @@ final class NftSocket {
         case .loopbackInterface:
             spec.kind = 1
             status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
+        case .sourceMap(let family, let map, let setID, let ports):
+            spec.kind = 4
+            spec.ipv6 = family == .ipv6 ? 1 : 0
+            spec.set_id = setID
+            if let (transport, range) = ports {
+                spec.l4proto = transport == .tcp ? Int32(IPPROTO_TCP) : Int32(IPPROTO_UDP)
+                spec.port_low = range.lowerBound
+                spec.port_high = range.upperBound
+            }
+            status = map.withCString { mapName in
+                spec.set = mapName
+                return withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
+            }
         case .source(let family, let set, let setID, let negate, let ports):
             spec.kind = 2
             spec.ipv6 = family == .ipv6 ? 1 : 0

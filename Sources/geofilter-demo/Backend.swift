@@ -79,6 +79,7 @@ extension GeoFilterDemo {
                     "dropped:   \(status.droppedPackets) packets, \(status.droppedBytes) bytes",
                 ]
                 lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
+                lines += status.countryCounters.map { "  country \($0.country): \($0.packets) packets, \($0.bytes) bytes" }
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
             }
         }

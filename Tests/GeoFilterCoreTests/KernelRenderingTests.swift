@@ -30,12 +30,21 @@ struct KernelRenderingTests {
             try #require(load.status == 0, "nft -f: \(load.error.prefix(500))")
             // Loading the same script again replaces the table in one transaction.
             #expect(try namespace.run("/usr/sbin/nft", ["-f", script]).status == 0)
-            for figures in plan.setFigures {
+            let usesMap = plan.policy.mode == .blockSelected
+            for figures in plan.setFigures where !(usesMap && figures.name.hasPrefix("geo")) {
                 let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "set", "inet", "geofilter", figures.name])
                 try #require(listed.status == 0, "\(figures.name): \(listed.error)")
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
                 let set = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["set"] as? [String: Any] }.first)
                 #expect((set["elem"] as? [Any])?.count ?? 0 == figures.ranges, "\(figures.name)")
+            }
+            if usesMap {
+                for family in IPAddressFamily.allCases {
+                    let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "map", "inet", "geofilter", NftablesBackend.countryMap(family)])
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
+                    let map = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["map"] as? [String: Any] }.first)
+                    #expect((map["elem"] as? [Any])?.count == plan.database.countrySegments(plan.countries, family).countries.count)
+                }
             }
             let ruleset = try namespace.run("/usr/sbin/nft", ["list", "table", "inet", "geofilter"]).output
             #expect(ruleset.contains("comment \"geofilter sha256:\(plan.digest)\""))
@@ -43,7 +52,7 @@ struct KernelRenderingTests {
             for direction in plan.policy.directions { #expect(ruleset.contains("hook \(direction.rawValue)")) }
             // The rule order of the plan, as the kernel reports it.
             let lines = ruleset.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            let order = ["ct state established", "@trusted4 accept", "@provider4 accept", "iifname \"lo\" accept", "counter packets"]
+            let order = ["ct state established", "@trusted4 accept", "@provider4 accept", "iifname \"lo\" accept", usesMap ? "vmap @countries4" : "counter packets"]
             let positions = order.map { marker in lines.firstIndex { $0.contains(marker) } ?? -1 }
             #expect(positions.allSatisfy { $0 >= 0 } && positions == positions.sorted(), "\(positions)")
         }

@@ -31,9 +31,10 @@ struct NftablesBackendTests {
         #expect(try link.ping(from: "2001:4:112::1"))  // US
         let status = try backend.status()
         #expect(status.digest == blockPlan.digest && status.mode == .blockSelected && status.countries == ["CN", "JP"])
-        #expect(status.counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1)
-        #expect(status.counters.first { $0.rule == "geo6" }?.packets ?? 0 >= 1)
-        #expect(status.sets.first { $0.name == "geo4" }?.elements == 1)
+        // The blocked countries' own counters moved.
+        #expect(status.countryCounters.first { $0.country == "CN" }?.packets ?? 0 >= 1)
+        #expect(status.countryCounters.first { $0.country == "JP" }?.packets ?? 0 >= 1)
+        #expect(status.sets.first { $0.name == "countries4" }?.elements == 1)
 
         // The same countries, with the CN address trusted and the JP network a provider.
         let exempt = try plan(.blockSelected, "CN,JP", trusted: ["1.0.1.1/32"], providers: ["2001:2::/48"])
@@ -51,6 +52,7 @@ struct NftablesBackendTests {
         let backend = NftablesBackend(namespace: .named(link.server.name))
         _ = try backend.apply(try plan(.allowOnlySelected, "AU,US"))
         #expect(try !link.ping(from: "1.0.1.1"))  // CN: not allowed
+        #expect(try backend.status().counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1)
         #expect(try link.ping(from: "1.0.0.1"))  // AU
         #expect(try link.ping(from: "192.168.5.2"))  // private space
         #expect(try !link.ping(from: "2001:2::1"))  // JP
@@ -147,7 +149,7 @@ struct NftablesBackendTests {
         let full = #expect(throws: GeoFilterError.self) { try fresh.apply(second) }
         #expect(full?.message.contains("rejected") == true)
         #expect(error?.code == .kernel)
-        #expect(error?.message.contains("rejected") == true && error?.message.contains("geo4") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("rejected") == true && error?.message.contains("countries4") == true, "\(String(describing: error))")
         #expect(try backend.status().digest == first.digest)
         #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
         #expect(try link.ping(from: "2001:2::1"))  // JP not blocked: the failed plan is not in force
@@ -169,9 +171,13 @@ struct NftablesBackendTests {
         #expect(digest == second.digest && removed > 0 && added > 0)
         #expect(try backend.status().digest == second.digest)
         #expect(try backend.status().countries == ["AU", "JP"])
-        #expect(try link.ping(from: "1.0.1.1") && !link.ping(from: "1.0.0.1") && !link.ping(from: "2001:2::1") && link.ping(from: "2001:4:112::1"))
-        let listed = try link.server.run("/usr/sbin/nft", ["list", "set", "inet", "geofilter", "geo4"]).output
-        #expect(listed.contains("1.0.0.0/24") && listed.contains("1.0.4.0/22") && !listed.contains("1.0.1.0"))
+        #expect(try link.ping(from: "1.0.1.1"))  // CN: no longer blocked
+        #expect(try !link.ping(from: "1.0.0.1"))  // AU: blocked now
+        #expect(try !link.ping(from: "2001:2::1"))  // JP: blocked now
+        #expect(try link.ping(from: "2001:4:112::1"))  // US: no longer blocked
+
+        let listed = try link.server.run("/usr/sbin/nft", ["list", "map", "inet", "geofilter", "countries4"]).output
+        #expect(listed.contains("1.0.0.0/24 : jump country-AU") && listed.contains("1.0.4.0/22 : jump country-AU") && !listed.contains("1.0.1.0"))
         // A backend that did not apply the previous plan replaces the table instead.
         let fresh = NftablesBackend(namespace: .named(link.server.name))
         #expect(try fresh.apply(first) == .applied(digest: first.digest))
@@ -180,7 +186,7 @@ struct NftablesBackendTests {
         #expect(try fresh.apply(allow) == .applied(digest: allow.digest))
     }
 
-    @Test("nft list set reads back exactly the plan's elements (bundled data, block all but six)")
+    @Test("nft list map reads back exactly the plan's elements (bundled data, block all but six)")
     func readBack() throws {
         let namespace = try ScratchNamespace()
         defer { namespace.delete() }
@@ -190,18 +196,21 @@ struct NftablesBackendTests {
         let plan = try FirewallPlan(policy: policy, database: database)
         _ = try NftablesBackend(namespace: .named(namespace.name)).apply(plan)
         for family in IPAddressFamily.allCases {
-            let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "set", "inet", "geofilter", PlanSet.geo.name(family)])
+            // Block mode: the per-country verdict map; its keys together are the blocked set.
+            let map = NftablesBackend.countryMap(family)
+            let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "map", "inet", "geofilter", map])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
-            let set = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["set"] as? [String: Any] }.first)
-            let texts: [String] = (set["elem"] as? [Any] ?? []).compactMap { element in
+            let set = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["map"] as? [String: Any] }.first, "\(listed.error)")
+            let texts: [String] = (set["elem"] as? [Any] ?? []).compactMap { entry in
+                let element = (entry as? [Any])?.first ?? entry
                 if let single = element as? String { return single }
                 if let prefix = (element as? [String: Any])?["prefix"] as? [String: Any] { return "\(prefix["addr"]!)/\(prefix["len"]!)" }
                 if let range = (element as? [String: Any])?["range"] as? [String] { return "\(range[0])-\(range[1])" }
                 return nil
             }
             let kernel = try CIDRSet(parsing: texts)
-            #expect(kernel == plan.geoMatch(family, for: .intervals).set, "\(family)")
-            #expect(texts.count == plan.geoMatch(family, for: .intervals).set.rangeCount(family))
+            #expect(kernel == plan.selected.restricted(to: family), "\(family)")
+            #expect(texts.count == database.countrySegments(plan.countries, family).countries.count)
         }
     }
 }

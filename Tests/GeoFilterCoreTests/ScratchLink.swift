@@ -57,10 +57,11 @@ struct ScratchLink {
         server.delete()
     }
 
-    /// Whether one ping from `source` (a client address) reaches the server and comes back.
+    /// Whether a ping from `source` (a client address) reaches the server and comes back: up to
+    /// three echo requests (neighbour discovery can swallow the first), any reply counts.
     func ping(from source: String) throws -> Bool {
         let target = source.contains(":") ? Self.serverIPv6 : Self.serverIPv4
-        let result = try client.run("/usr/bin/ping", ["-c", "1", "-W", "1", "-I", source, target])
+        let result = try client.run("/usr/bin/ping", ["-c", "3", "-i", "0.2", "-W", "1", "-w", "2", "-I", source, target])
         return result.status == 0
     }
 }

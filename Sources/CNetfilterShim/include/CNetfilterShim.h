@@ -57,6 +57,15 @@ int CNetfilterShim_nft_table(CNetfilterShim_nft *_Nonnull nft, int op, const cha
 int CNetfilterShim_nft_set(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull set,
                            int ipv6, uint32_t set_id, const char *_Nullable comment);
 
+/// Adds NEWSET for an interval verdict map from IPv4 (`ipv6` 0) or IPv6 addresses.
+int CNetfilterShim_nft_verdict_map(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull map,
+                                   int ipv6, uint32_t set_id, const char *_Nullable comment);
+
+/// Adds map elements: each range of `bounds` (as for CNetfilterShim_nft_elements) maps to
+/// `jump CHAIN`, where `chains` holds count NUL-terminated chain names back to back.
+int CNetfilterShim_nft_map_elements(CNetfilterShim_nft *_Nonnull nft, const char *_Nonnull table, const char *_Nonnull map,
+                                    int ipv6, const uint8_t *_Nullable bounds, const char *_Nullable chains, size_t count);
+
 /// Adds the ranges `bounds` (count pairs of big-endian first and last address, 4 or 16 bytes
 /// each) to a set as interval elements, split over messages of at most 64 KiB.
 /// With `remove` set, deletes those elements instead.
@@ -70,7 +79,9 @@ int CNetfilterShim_nft_chain(CNetfilterShim_nft *_Nonnull nft, const char *_Nonn
 /// What a rule matches and does.
 typedef struct CNetfilterShim_nft_rule_spec {
     /// 0: ct state established,related; 1: iifname "lo"; 2: source address in a set;
-    /// 3: nothing (a counter and the comment only: a record, in a chain never jumped to).
+    /// 3: nothing (a counter and the comment only: a record, in a chain never jumped to);
+    /// 4: source address looked up in a verdict map (`set` names the map; no verdict added);
+    /// 5: every packet (a counter and the verdict only).
     int kind;
     /// For kind 2: 0 IPv4, 1 IPv6; the set's name and batch id; 1 to match sources NOT in it.
     int ipv6;
