@@ -56,6 +56,12 @@ public struct FirewallPlan: Sendable {
         digest = Self.digest(policy: policy, countries: countries, trusted: trusted, providers: providers, selected: selected)
     }
 
+    /// The number of ranges of the selected countries with each country's ranges kept apart:
+    /// the elements of the nftables per-country verdict map (block mode).
+    public func countryRangeCount(_ family: IPAddressFamily) -> Int {
+        database.countrySegments(countries, family).countries.count
+    }
+
     /// The geo rule's match for one family and kernel representation: drop when the source is
     /// (or is not) in `set`.
     public struct GeoMatch: Sendable, Hashable {

@@ -54,7 +54,7 @@ public struct NftablesBackend: FirewallBackend {
     static func countryMap(_ family: IPAddressFamily) -> String { family == .ipv4 ? "countries4" : "countries6" }
 
     /// Whether the plan's geo rule uses the per-country verdict map.
-    func usesCountryMap(_ plan: FirewallPlan) -> Bool {
+    public func usesCountryMap(_ plan: FirewallPlan) -> Bool {
         countryCounters && plan.policy.mode == .blockSelected && plan.policy.enabled
     }
 

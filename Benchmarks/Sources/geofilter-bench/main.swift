@@ -176,13 +176,16 @@ if getuid() == 0 {
     }
     let nftMedian = nftTimes.sorted()[2]
     let ourMedian = ourTimes.sorted()[2]
-    print(String(format: "apply 'block all but six' (%d + %d ranges): nft -f %.0f ms, ours (netlink batch, in process) %.0f ms, ratio %.2fx; bar <= 0.5x: %@",
-        plan.geoMatch(.ipv4, for: .intervals).set.rangeCount(.ipv4), plan.geoMatch(.ipv6, for: .intervals).set.rangeCount(.ipv6),
+    let mapElements = IPAddressFamily.allCases.map { family in
+        NftablesBackend().usesCountryMap(plan) ? plan.countryRangeCount(family) : plan.geoMatch(family, for: .intervals).set.rangeCount(family)
+    }
+    print(String(format: "apply 'block all but six' (%d + %d map elements, per-country counters): nft -f %.0f ms, ours (netlink batch, in process) %.0f ms, ratio %.2fx; bar <= 0.5x: %@",
+        mapElements[0], mapElements[1],
         nftMedian * 1000, ourMedian * 1000, ourMedian / nftMedian, verdict(ourMedian / nftMedian <= 0.5)))
 
     // A change touching about 1% of the elements (unblocking the smallest countries until 1%
     // of the ranges change), applied as an element diff and as a full replacement.
-    let total = plan.selected.rangeCount(.ipv4) + plan.selected.rangeCount(.ipv6)
+    let total = mapElements[0] + mapElements[1]
     var unblocked: [Country] = []
     var changed = 0
     for country in plan.countries.sorted(by: { bundled.addresses(of: $0).rangeCount(.ipv4) < bundled.addresses(of: $1).rangeCount(.ipv4) }) {
