@@ -40,24 +40,25 @@ enum RangeRow {
             return try collector.malformed("the range's two ends are of different families", file: file, line: line, field: names.1)
         }
         if lowIsIPv6 {
-            guard let a = try? UInt128.parseAddress(bytes, from: low.start, to: low.end) else {
-                return try bad(bytes, low, names.0, &collector, file, line)
-            }
-            guard let b = try? UInt128.parseAddress(bytes, from: high.start, to: high.end) else {
-                return try bad(bytes, high, names.1, &collector, file, line)
-            }
-            guard a <= b else { return try collector.malformed("the range ends before it starts", file: file, line: line, field: names.1) }
-            try collector.add(a, b, region, file: file, line: line)
+            try add(UInt128.self, bytes, low, high, region, names, &collector, file, line)
         } else {
-            guard let a = try? UInt32.parseAddress(bytes, from: low.start, to: low.end) else {
-                return try bad(bytes, low, names.0, &collector, file, line)
-            }
-            guard let b = try? UInt32.parseAddress(bytes, from: high.start, to: high.end) else {
-                return try bad(bytes, high, names.1, &collector, file, line)
-            }
-            guard a <= b else { return try collector.malformed("the range ends before it starts", file: file, line: line, field: names.1) }
-            try collector.add(a, b, region, file: file, line: line)
+            try add(UInt32.self, bytes, low, high, region, names, &collector, file, line)
         }
+    }
+
+    @inline(__always)
+    private static func add<V: AddressValue>(
+        _: V.Type, _ bytes: Span<UInt8>, _ low: (start: Int, end: Int), _ high: (start: Int, end: Int), _ region: RegionCode,
+        _ names: (String, String, String), _ collector: inout GeoRowCollector, _ file: UInt16, _ line: Int
+    ) throws(GeoFilterError) {
+        guard let a = try? V.parseAddress(bytes, from: low.start, to: low.end) else {
+            return try bad(bytes, low, names.0, &collector, file, line)
+        }
+        guard let b = try? V.parseAddress(bytes, from: high.start, to: high.end) else {
+            return try bad(bytes, high, names.1, &collector, file, line)
+        }
+        guard a <= b else { return try collector.malformed("the range ends before it starts", file: file, line: line, field: names.1) }
+        try collector.add(a, b, region, file: file, line: line)
     }
 
     static func bad(

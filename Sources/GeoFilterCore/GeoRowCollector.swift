@@ -25,6 +25,16 @@ struct GeoRowCollector {
         return UInt16(truncatingIfNeeded: files.count - 1)
     }
 
+    /// Adds a row of either family.
+    @inline(__always)
+    mutating func add<V: AddressValue>(_ low: V, _ high: V, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
+        if let low = low as? UInt32, let high = high as? UInt32 {
+            try add(low, high, code, file: file, line: line)
+        } else {
+            try add(UInt128(low), UInt128(high), code, file: file, line: line)
+        }
+    }
+
     @inline(__always)
     mutating func add(_ low: UInt32, _ high: UInt32, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
         try countRow(file: file, line: line)

@@ -126,22 +126,8 @@ final class NftSocket {
         var spec = CNetfilterShim_nft_rule_spec()
         spec.counter = counter ? 1 : 0
         spec.accept = accept ? 1 : 0
-        let status: Int32
-        switch match {
-        case .everything:
-            spec.kind = 5
-            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
-        case .record:
-            spec.kind = 3
-            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
-        case .established:
-            spec.kind = 0
-            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
-        case .loopbackInterface:
-            spec.kind = 1
-            status = withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
-        case .sourceMap(let family, let map, let setID, let ports):
-            spec.kind = 4
+        var setName: String?
+        func source(_ family: IPAddressFamily, _ setID: UInt32, _ ports: (TransportProtocol, ClosedRange<UInt16>)?) {
             spec.ipv6 = family == .ipv6 ? 1 : 0
             spec.set_id = setID
             if let (transport, range) = ports {
@@ -149,23 +135,27 @@ final class NftSocket {
                 spec.port_low = range.lowerBound
                 spec.port_high = range.upperBound
             }
-            status = map.withCString { mapName in
-                spec.set = mapName
-                return withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
-            }
+        }
+        switch match {
+        case .established: spec.kind = 0
+        case .loopbackInterface: spec.kind = 1
+        case .record: spec.kind = 3
+        case .everything: spec.kind = 5
         case .source(let family, let set, let setID, let negate, let ports):
             spec.kind = 2
-            spec.ipv6 = family == .ipv6 ? 1 : 0
-            spec.set_id = setID
             spec.negate = negate ? 1 : 0
-            if let (transport, range) = ports {
-                spec.l4proto = transport == .tcp ? Int32(IPPROTO_TCP) : Int32(IPPROTO_UDP)
-                spec.port_low = range.lowerBound
-                spec.port_high = range.upperBound
-            }
-            status = set.withCString { setName in
-                spec.set = setName
-                return withOptionalCString(comment) { spec.comment = $0; return CNetfilterShim_nft_rule(handle, table, chain, &spec) }
+            source(family, setID, ports)
+            setName = set
+        case .sourceMap(let family, let map, let setID, let ports):
+            spec.kind = 4
+            source(family, setID, ports)
+            setName = map
+        }
+        let status = withOptionalCString(setName) { set in
+            withOptionalCString(comment) { text in
+                spec.set = set
+                spec.comment = text
+                return CNetfilterShim_nft_rule(handle, table, chain, &spec)
             }
         }
         try check(status, "add rule")
