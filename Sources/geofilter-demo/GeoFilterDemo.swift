@@ -1,5 +1,4 @@
 import ArgumentParser
-import GeoFilterBundledData
 import GeoFilterCore
 
 /// `geofilter-demo`: a command-line program for checking GeoFilter by hand.
@@ -11,7 +10,15 @@ struct GeoFilterDemo: ParsableCommand {
         subcommands: [Countries.self, Lookup.self, Aggregate.self, Plan.self, Explain.self, Apply.self, Status.self, Remove.self, Info.self, Snapshot.self])
 
     static func main() {
-        GeoFilterBundledData.register()
+        if let plain = Aggregate.plainArguments(Array(CommandLine.arguments.dropFirst())) {
+            do {
+                try Aggregate.aggregate(files: plain.files, ranges: plain.ranges, maskHostBits: plain.maskHostBits)
+            } catch {
+                try? FileOutput.standardError.write("geofilter-demo: error: \(error)\n")
+                exit(withError: ExitCode.failure)
+            }
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GeoFilterBundledData
 import GeoFilterCore
 
 /// `--source SPEC` and `--lenient`, shared by the commands that read country data.
@@ -17,6 +18,7 @@ struct SourceOptions: ParsableArguments {
     /// Loads the database the options name.
     func load() throws(GeoFilterError) -> GeoDatabase {
         let source = try DataSource(spec: source)
+        if source == .bundled { GeoFilterBundledData.register() }
         return try GeoDatabase.load(source, options: lenient ? .lenient : .strict)
     }
 }
