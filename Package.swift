@@ -48,14 +48,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GeoFilterTestSupport",
+            path: "Tests/GeoFilterTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GeoFilterCoreTests",
-            dependencies: ["GeoFilterCore", "GeoFilterBundledData"],
+            dependencies: ["GeoFilterCore", "GeoFilterBundledData", "GeoFilterTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GeoFilterDemoTests",
-            dependencies: ["geofilter-demo", "GeoFilterCore"],
+            dependencies: ["geofilter-demo", "GeoFilterCore", "GeoFilterTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

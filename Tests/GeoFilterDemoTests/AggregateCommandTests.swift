@@ -1,4 +1,5 @@
 import Foundation
+import GeoFilterTestSupport
 import Testing
 
 /// Dotted-decimal text written independently of GeoFilter's formatter.

@@ -1,12 +1,6 @@
 import Foundation
+import GeoFilterTestSupport
 import Testing
-
-/// Runs the built `geofilter-demo` (or another program) and captures what it prints.
-struct ProcessResult {
-    var status: Int32
-    var standardOutput: String
-    var standardError: String
-}
 
 enum DemoProcess {
     /// `geofilter-demo` beside the test bundle in the build folder.
@@ -28,30 +22,7 @@ enum DemoProcess {
 
     /// Runs a program with arguments, feeding `input` on standard input.
     static func run(_ program: String, _ arguments: [String], input: String? = nil) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        let inputPipe = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = inputPipe
-        try process.run()
-        // Read both pipes while the process runs, so a large output cannot block it.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { outData = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errData = error.fileHandleForReading.readDataToEndOfFile() }
-        if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inputPipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        group.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+        try runProcess(program, arguments, input: input)
     }
 }
 

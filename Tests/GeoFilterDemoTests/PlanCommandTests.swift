@@ -1,4 +1,5 @@
 import Foundation
+import GeoFilterTestSupport
 import Testing
 
 @Suite("geofilter-demo plan and explain")
