@@ -432,7 +432,7 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
         nftnl_rule_add_expr(r, lookup);
         break;
     }
-    default: {  // [l4proto + dport range] saddr [!=] @set
+    default: {  // [l4proto + dport range] saddr [!=] @set [then saddr vmap @map]
         add_source_load(r, spec);
         struct nftnl_expr *lookup = nftnl_expr_alloc("lookup");
         nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
@@ -440,11 +440,20 @@ int CNetfilterShim_nft_rule(CNetfilterShim_nft *nft, const char *table, const ch
         nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_SET_ID, spec->set_id);
         if (spec->negate) nftnl_expr_set_u32(lookup, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
         nftnl_rule_add_expr(r, lookup);
+        if (spec->kind == 6) {
+            // The set lookup leaves the source address in register 1.
+            struct nftnl_expr *map = nftnl_expr_alloc("lookup");
+            nftnl_expr_set_u32(map, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+            nftnl_expr_set_u32(map, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+            nftnl_expr_set_str(map, NFTNL_EXPR_LOOKUP_SET, spec->map ? spec->map : "");
+            nftnl_expr_set_u32(map, NFTNL_EXPR_LOOKUP_SET_ID, spec->map_id);
+            nftnl_rule_add_expr(r, map);
+        }
         break;
     }
     }
     if (spec->counter) nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
-    if (spec->kind != 3 && spec->kind != 4) add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
+    if (spec->kind != 3 && spec->kind != 4 && spec->kind != 6) add_verdict(r, spec->accept ? NF_ACCEPT : NF_DROP);
     if (spec->comment != NULL) {
         struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(256);
         if (ud != NULL) {

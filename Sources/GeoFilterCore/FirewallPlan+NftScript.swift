@@ -3,10 +3,11 @@ extension FirewallPlan {
     /// empty first, so the delete never fails) with its sets and chains.
     ///
     /// Sets are interval sets holding the merged ranges; the digest is in the table's comment.
-    /// With `countryCounters` (as the nftables backend does by default), a block-mode geo rule
-    /// looks the source up in a verdict map that jumps to one counter chain per country.
+    /// With `countryCounters` (as the nftables backend does by default), dropped sources are
+    /// looked up in a verdict map that jumps to one counter chain per region (see
+    /// ``NftablesBackend/countryCounters``).
     public func nftScript(names: KernelNames = .standard, countryCounters: Bool = true) -> String {
-        let countryMap = countryCounters && policy.mode == .blockSelected && policy.enabled
+        let countryMap = countryCounters && policy.enabled
         var out = "#!/usr/sbin/nft -f\n"
         out += "# GeoFilter plan sha256:\(digest)\n"
         out += "# \(policySummaryLine)\n"
@@ -14,22 +15,22 @@ extension FirewallPlan {
         out += "table inet \(names.table) {\n"
         out += "\tcomment \"geofilter sha256:\(digest)\"\n"
         if countryMap {
-            for country in countries {
-                out += "\tchain country-\(country.alpha2) {\n\t\tcounter drop comment \"\(country.alpha2)\"\n\t}\n"
+            for region in countedRegions {
+                out += "\tchain \(NftablesBackend.countryChain(region)) {\n\t\tcounter drop comment \"\(region.code)\"\n\t}\n"
             }
             for family in IPAddressFamily.allCases {
-                let segments = database.countrySegments(countries, family)
+                let segments = counterEntries(family)
                 out += "\tmap countries\(family == .ipv4 ? "4" : "6") {\n"
                 out += "\t\ttype \(family == .ipv4 ? "ipv4_addr" : "ipv6_addr") : verdict\n\t\tflags interval\n"
-                if !segments.countries.isEmpty {
+                if !segments.regions.isEmpty {
                     var bytes = Array("\t\telements = {\n".utf8)
                     let width = family == .ipv4 ? 4 : 16
-                    for (index, country) in segments.countries.enumerated() {
+                    for (index, region) in segments.regions.enumerated() {
                         bytes += Array("\t\t\t".utf8)
                         Self.appendBigEndianAddress(segments.bounds, at: 2 * index * width, width: width, to: &bytes)
                         bytes.append(UInt8(ascii: "-"))
                         Self.appendBigEndianAddress(segments.bounds, at: (2 * index + 1) * width, width: width, to: &bytes)
-                        bytes += Array(" : jump country-\(country.alpha2),\n".utf8)
+                        bytes += Array(" : jump \(NftablesBackend.countryChain(region)),\n".utf8)
                     }
                     bytes += Array("\t\t}\n".utf8)
                     out += String(decoding: bytes, as: UTF8.self)
@@ -37,7 +38,7 @@ extension FirewallPlan {
                 out += "\t}\n"
             }
         }
-        for role in setRoles where !(countryMap && role == .geo) {
+        for role in setRoles where !(countryMap && policy.mode == .blockSelected && role == .geo) {
             for family in IPAddressFamily.allCases {
                 let set = addresses(of: role, family, for: .intervals)
                 out += "\tset \(role.name(family)) {\n"
@@ -75,7 +76,7 @@ extension FirewallPlan {
         case .acceptProviders: return bySource(.provider)
         case .acceptLoopback: return ["iifname \"lo\" accept"]
         case .acceptReserved: return bySource(.reserved)
-        case .dropGeo where countryMap:
+        case .dropGeo where countryMap && policy.mode == .blockSelected:
             var lines: [String] = []
             for family in IPAddressFamily.allCases {
                 let source = "\(family == .ipv4 ? "ip" : "ip6") saddr vmap @countries\(family == .ipv4 ? "4" : "6")"
@@ -91,12 +92,18 @@ extension FirewallPlan {
             for family in IPAddressFamily.allCases {
                 let match = geoMatch(family, for: .intervals)
                 let source = "\(family == .ipv4 ? "ip" : "ip6") saddr \(match.polarity == .sourceIn ? "" : "!= ")@\(PlanSet.geo.name(family))"
+                // Allow-only with per-region counters: the region's chain counts and drops; a
+                // source of no region falls through to the family's counted drop.
+                let byRegion = countryMap ? "\(source) \(family == .ipv4 ? "ip" : "ip6") saddr vmap @countries\(family == .ipv4 ? "4" : "6")" : nil
                 if policy.scope.isAllTraffic {
+                    if let byRegion { lines.append(byRegion) }
                     lines.append("\(source) counter drop")
                 } else {
                     for portRule in policy.scope.rules {
                         let ports = portRule.ports.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-                        lines.append("\(portRule.transport) dport { \(ports.joined(separator: ", ")) } \(source) counter drop")
+                        let match = "\(portRule.transport) dport { \(ports.joined(separator: ", ")) }"
+                        if let byRegion { lines.append("\(match) \(byRegion)") }
+                        lines.append("\(match) \(source) counter drop")
                     }
                 }
             }

@@ -40,8 +40,8 @@ extension FirewallPlan {
             let direct = selected.restricted(to: family)
             lines.append(
                 "selected \(family == .ipv4 ? "v4" : "v6"): \(direct.rangeCount(family)) ranges, \(direct.networkCount(family)) networks")
-            if policy.mode == .blockSelected && policy.enabled {
-                lines.append("  nftables \(family) with per-country counters (the default): \(countryRangeCount(family)) map elements")
+            if policy.enabled {
+                lines.append("  nftables \(family) per-country counters (the default): \(countryRangeCount(family)) map elements")
             }
             for kind in SetKind.allCases {
                 let match = geoMatch(family, for: kind)

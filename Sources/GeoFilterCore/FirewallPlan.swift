@@ -56,10 +56,26 @@ public struct FirewallPlan: Sendable {
         digest = Self.digest(policy: policy, countries: countries, trusted: trusted, providers: providers, selected: selected)
     }
 
-    /// The number of ranges of the selected countries with each country's ranges kept apart:
-    /// the elements of the nftables per-country verdict map (block mode).
+    /// The ranges the geo rule drops, each with its region (country, pseudo-region or other
+    /// code), for per-country counters: in block mode the selected countries' ranges, in
+    /// allow-only mode every other region's ranges (addresses with no region are not listed).
+    func counterEntries(_ family: IPAddressFamily) -> (bounds: [UInt8], regions: [RegionCode]) {
+        let selectedCodes = Set(countries.map { RegionCode($0) })
+        let block = policy.mode == .blockSelected
+        return database.regionSegments(family) { selectedCodes.contains($0) == block }
+    }
+
+    /// The regions with a per-country counter: those of ``counterEntries(_:)``, by code.
+    var countedRegions: [RegionCode] {
+        let selectedCodes = Set(countries.map { RegionCode($0) })
+        let block = policy.mode == .blockSelected
+        return database.regions.filter { selectedCodes.contains($0) == block }
+    }
+
+    /// The number of ranges the geo rule drops with each region's ranges kept apart: the
+    /// elements of the nftables per-country verdict map.
     public func countryRangeCount(_ family: IPAddressFamily) -> Int {
-        database.countrySegments(countries, family).countries.count
+        counterEntries(family).regions.count
     }
 
     /// The geo rule's match for one family and kernel representation: drop when the source is

@@ -80,27 +80,27 @@ public struct GeoDatabase: Sendable {
         return CIDRSet(v4: Self.union(map4, wanted), v6: Self.union(map6, wanted))
     }
 
-    /// The segments of the given countries in one family, ascending: big-endian bounds (as
-    /// ``CIDRSet/rangeBounds(_:)``) and each segment's country. Segments of different countries
-    /// may touch; those of one country never do.
-    func countrySegments(_ countries: some Sequence<Country>, _ family: IPAddressFamily) -> (bounds: [UInt8], countries: [Country]) {
+    /// The segments of one family whose region passes `include`, ascending: big-endian bounds
+    /// (as ``CIDRSet/rangeBounds(_:)``) and each segment's region. Segments of different regions
+    /// may touch; those of one region never do.
+    func regionSegments(_ family: IPAddressFamily, where include: (RegionCode) -> Bool) -> (bounds: [UInt8], regions: [RegionCode]) {
         var wanted = [Bool](repeating: false, count: 1 << 16)
-        for country in countries { wanted[Int(RegionCode(country).key)] = true }
+        for region in regions where include(region) { wanted[Int(region.key)] = true }
         switch family {
         case .ipv4: return Self.segments(map4, wanted)
         case .ipv6: return Self.segments(map6, wanted)
         }
     }
 
-    private static func segments<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> (bounds: [UInt8], countries: [Country]) {
+    private static func segments<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> (bounds: [UInt8], regions: [RegionCode]) {
         var list = RangeList<V>()
-        var countries: [Country] = []
+        var regions: [RegionCode] = []
         for index in 0..<map.count where wanted[Int(map.code(index).key)] {
             list.lows.append(map.starts[index])
             list.highs.append(map.end(index))
-            countries.append(map.code(index).country!)
+            regions.append(map.code(index))
         }
-        return (list.bigEndianBounds, countries)
+        return (list.bigEndianBounds, regions)
     }
 
     private static func union<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> RangeList<V> {

@@ -120,6 +120,10 @@ final class NftSocket {
         case source(family: IPAddressFamily, set: String, setID: UInt32, negate: Bool, ports: (TransportProtocol, ClosedRange<UInt16>)?)
         /// Looks the source up in a verdict map (which jumps or continues).
         case sourceMap(family: IPAddressFamily, map: String, setID: UInt32, ports: (TransportProtocol, ClosedRange<UInt16>)?)
+        /// A source [not] in a set, then looked up in a verdict map.
+        case sourceSetThenMap(
+            family: IPAddressFamily, set: String, setID: UInt32, negate: Bool, map: String, mapID: UInt32,
+            ports: (TransportProtocol, ClosedRange<UInt16>)?)
     }
 
     func addRule(table: String, chain: String, match: RuleMatch, accept: Bool, counter: Bool, comment: String?) throws(GeoFilterError) {
@@ -127,6 +131,7 @@ final class NftSocket {
         spec.counter = counter ? 1 : 0
         spec.accept = accept ? 1 : 0
         var setName: String?
+        var mapName: String?
         func source(_ family: IPAddressFamily, _ setID: UInt32, _ ports: (TransportProtocol, ClosedRange<UInt16>)?) {
             spec.ipv6 = family == .ipv6 ? 1 : 0
             spec.set_id = setID
@@ -150,12 +155,22 @@ final class NftSocket {
             spec.kind = 4
             source(family, setID, ports)
             setName = map
+        case .sourceSetThenMap(let family, let set, let setID, let negate, let map, let mapID, let ports):
+            spec.kind = 6
+            spec.negate = negate ? 1 : 0
+            spec.map_id = mapID
+            source(family, setID, ports)
+            setName = set
+            mapName = map
         }
         let status = withOptionalCString(setName) { set in
-            withOptionalCString(comment) { text in
-                spec.set = set
-                spec.comment = text
-                return CNetfilterShim_nft_rule(handle, table, chain, &spec)
+            withOptionalCString(mapName) { map in
+                withOptionalCString(comment) { text in
+                    spec.set = set
+                    spec.map = map
+                    spec.comment = text
+                    return CNetfilterShim_nft_rule(handle, table, chain, &spec)
+                }
             }
         }
         try check(status, "add rule")

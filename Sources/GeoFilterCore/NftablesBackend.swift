@@ -22,11 +22,12 @@ public struct NftablesBackend: FirewallBackend {
     public var namespace: NetworkNamespace
     /// Apply small changes as element diffs (see above).
     public var useElementDiff: Bool
-    /// In block mode, count drops per country: the geo rule looks the source up in an interval
-    /// verdict map whose ranges jump to one counter chain per country (`country-CN`), one
-    /// lookup per packet. The map holds each country's ranges apart, so it has more elements
-    /// than the merged geo set (about 2.8x for "all but six countries"). Allow-only mode counts
-    /// per family only.
+    /// Count drops per country: an interval verdict map whose ranges jump to one counter
+    /// chain per region (`country-CN`). In block mode the map replaces the geo set (one lookup
+    /// per packet); in allow-only mode the map lists every other region and is consulted only
+    /// for sources already found outside the allow list, and addresses of no region are counted
+    /// by the family's geo rule. The map holds each region's ranges apart, so it has more
+    /// elements than the merged geo set (about 2.8x for "all but six countries").
     public var countryCounters: Bool
     /// For tests: add an element that overlaps the geo set partway through the batch, which
     /// the kernel must reject, failing the whole transaction.
@@ -47,20 +48,22 @@ public struct NftablesBackend: FirewallBackend {
         self.countryCounters = countryCounters
     }
 
-    /// The counter chain of a country.
-    static func countryChain(_ country: Country) -> String { "country-\(country.alpha2)" }
+    /// The counter chain of a region (`country-CN`, `country-EU`; `??` is `country-unresolved`).
+    static func countryChain(_ region: RegionCode) -> String {
+        region.code == "??" ? "country-unresolved" : "country-\(region.code)"
+    }
 
     /// The per-country verdict map of a family.
     static func countryMap(_ family: IPAddressFamily) -> String { family == .ipv4 ? "countries4" : "countries6" }
 
     /// Whether the plan's geo rule uses the per-country verdict map.
     public func usesCountryMap(_ plan: FirewallPlan) -> Bool {
-        countryCounters && plan.policy.mode == .blockSelected && plan.policy.enabled
+        countryCounters && plan.policy.enabled
     }
 
-    /// The plain sets this backend creates for the plan (the geo set is replaced by the map).
+    /// The plain sets this backend creates for the plan (in block mode the map replaces the geo set).
     func setRoles(_ plan: FirewallPlan) -> [PlanSet] {
-        usesCountryMap(plan) ? plan.setRoles.filter { $0 != .geo } : plan.setRoles
+        usesCountryMap(plan) && plan.policy.mode == .blockSelected ? plan.setRoles.filter { $0 != .geo } : plan.setRoles
     }
 
     public func probe() -> BackendProbe {
@@ -108,16 +111,16 @@ public struct NftablesBackend: FirewallBackend {
         try socket.addTable(table, comment: "geofilter")
         var setIDs: [String: UInt32] = [:]
         if usesCountryMap(plan) {
-            for country in plan.countries {
-                try addCountryChain(country, socket: socket)
+            for region in plan.countedRegions {
+                try addCountryChain(region, socket: socket)
             }
             for family in IPAddressFamily.allCases {
                 let name = Self.countryMap(family)
                 let id = UInt32(setIDs.count + 1)
                 setIDs[name] = id
                 try socket.addVerdictMap(table: table, map: name, family: family, id: id, comment: "geofilter \(name)")
-                let segments = plan.database.countrySegments(plan.countries, family)
-                try socket.mapElements(table: table, map: name, family: family, bounds: segments.bounds, chains: segments.countries.map(Self.countryChain))
+                let entries = plan.counterEntries(family)
+                try socket.mapElements(table: table, map: name, family: family, bounds: entries.bounds, chains: entries.regions.map(Self.countryChain))
             }
         }
         for role in setRoles(plan) {
@@ -147,19 +150,19 @@ public struct NftablesBackend: FirewallBackend {
     /// rejects (EEXIST), failing the whole transaction.
     private func injectFault(_ plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) {
         if usesCountryMap(plan) {
-            let segments = plan.database.countrySegments(plan.countries, .ipv4)
-            guard let country = segments.countries.first else { return }
-            let start = Array(segments.bounds[0..<4])
-            try socket.mapElements(table: names.table, map: Self.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [Self.countryChain(country)])
+            let entries = plan.counterEntries(.ipv4)
+            guard let region = entries.regions.first else { return }
+            let start = Array(entries.bounds[0..<4])
+            try socket.mapElements(table: names.table, map: Self.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [Self.countryChain(region)])
         } else if let first = plan.addresses(of: .geo, .ipv4, for: .intervals).ipv4Ranges.first {
             try socket.elements(table: names.table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
         }
     }
 
-    /// A country's counter chain: `counter drop`.
-    private func addCountryChain(_ country: Country, socket: NftSocket) throws(GeoFilterError) {
-        try socket.addRegularChain(table: names.table, chain: Self.countryChain(country))
-        try socket.addRule(table: names.table, chain: Self.countryChain(country), match: .everything, accept: false, counter: true, comment: country.alpha2)
+    /// A region's counter chain: `counter drop`, the region's code as the comment.
+    private func addCountryChain(_ region: RegionCode, socket: NftSocket) throws(GeoFilterError) {
+        try socket.addRegularChain(table: names.table, chain: Self.countryChain(region))
+        try socket.addRule(table: names.table, chain: Self.countryChain(region), match: .everything, accept: false, counter: true, comment: region.code)
     }
 
     /// Element counts of the kernel sets and maps for the record.
@@ -171,7 +174,7 @@ public struct NftablesBackend: FirewallBackend {
         }
         if usesCountryMap(plan) {
             for family in IPAddressFamily.allCases {
-                figures.append(.init(name: Self.countryMap(family), elements: plan.database.countrySegments(plan.countries, family).countries.count))
+                figures.append(.init(name: Self.countryMap(family), elements: plan.countryRangeCount(family)))
             }
         }
         return figures
@@ -197,36 +200,39 @@ public struct NftablesBackend: FirewallBackend {
                 addedTotal += changes.addedCount
             }
         }
-        var mapAdditions: [(IPAddressFamily, [UInt8], [Country])] = []
+        var mapAdditions: [(IPAddressFamily, [UInt8], [RegionCode])] = []
         if usesCountryMap(plan) {
             for family in IPAddressFamily.allCases {
-                let changes = MapChanges(
-                    from: previous.database.countrySegments(previous.countries, family),
-                    to: plan.database.countrySegments(plan.countries, family), width: family == .ipv4 ? 8 : 32)
+                let changes = MapChanges(from: previous.counterEntries(family), to: plan.counterEntries(family), width: family == .ipv4 ? 8 : 32)
                 if !changes.removed.isEmpty {
                     try socket.elements(table: table, set: Self.countryMap(family), family: family, bounds: changes.removed, remove: true)
                 }
-                mapAdditions.append((family, changes.added, changes.addedCountries))
+                mapAdditions.append((family, changes.added, changes.addedRegions))
                 removedTotal += changes.removedCount
-                addedTotal += changes.addedCountries.count
+                addedTotal += changes.addedRegions.count
             }
-            // Chains for countries new to the plan (a removed country's chain stays, unreferenced,
-            // until the next full apply).
-            for country in Set(plan.countries).subtracting(previous.countries).sorted() {
-                try addCountryChain(country, socket: socket)
+            // Chains for regions new to the plan (a region's chain that is no longer used stays,
+            // unreferenced, until the next full apply).
+            for region in Set(plan.countedRegions).subtracting(previous.countedRegions).sorted() {
+                try addCountryChain(region, socket: socket)
             }
         }
         for (name, family, bounds) in additions {
             try socket.elements(table: table, set: name, family: family, bounds: bounds)
         }
-        for (family, bounds, countries) in mapAdditions where !countries.isEmpty {
-            try socket.mapElements(table: table, map: Self.countryMap(family), family: family, bounds: bounds, chains: countries.map(Self.countryChain))
+        for (family, bounds, regions) in mapAdditions where !regions.isEmpty {
+            try socket.mapElements(table: table, map: Self.countryMap(family), family: family, bounds: bounds, chains: regions.map(Self.countryChain))
         }
         if injectOverlapFault { try injectFault(plan, socket: socket) }
         try socket.flushChain(table: table, chain: Self.metaChain)
         try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: PlanRecord(plan: plan, sets: setFigures(plan)).text)
         try socket.commit()
         return .updated(digest: plan.digest, elementsRemoved: removedTotal, elementsAdded: addedTotal)
+    }
+
+    /// The geo rule's destination port ranges: one nil entry for all traffic.
+    static func portList(_ plan: FirewallPlan) -> [(TransportProtocol, ClosedRange<UInt16>)?] {
+        plan.policy.scope.isAllTraffic ? [nil] : plan.policy.scope.rules.flatMap { rule in rule.ports.map { (rule.transport, $0) } }
     }
 
     /// Whether two plans differ only in set elements (same sets, rules, scope, directions and
@@ -265,12 +271,29 @@ public struct NftablesBackend: FirewallBackend {
         case .acceptReserved: try bySource(.reserved)
         case .acceptLoopback:
             try socket.addRule(table: table, chain: chain, match: .loopbackInterface, accept: true, counter: false, comment: "loopback")
+        case .dropGeo where usesCountryMap(plan) && plan.policy.mode == .allowOnlySelected:
+            // Sources outside the allow list go to their region's counter chain; those of no
+            // region fall through to the family's counted drop.
+            for family in IPAddressFamily.allCases {
+                let set = PlanSet.geo.name(family)
+                let map = Self.countryMap(family)
+                let negate = plan.geoMatch(family, for: .intervals).polarity == .sourceNotIn
+                for port in Self.portList(plan) {
+                    try socket.addRule(
+                        table: table, chain: chain,
+                        match: .sourceSetThenMap(
+                            family: family, set: set, setID: setIDs[set] ?? 0, negate: negate, map: map, mapID: setIDs[map] ?? 0, ports: port),
+                        accept: false, counter: false, comment: map)
+                    try socket.addRule(
+                        table: table, chain: chain,
+                        match: .source(family: family, set: set, setID: setIDs[set] ?? 0, negate: negate, ports: port),
+                        accept: false, counter: true, comment: port.map { "\(set) \($0.0) \($0.1.lowerBound)-\($0.1.upperBound)" } ?? set)
+                }
+            }
         case .dropGeo where usesCountryMap(plan):
             for family in IPAddressFamily.allCases {
                 let map = Self.countryMap(family)
-                let ports: [(TransportProtocol, ClosedRange<UInt16>)?] =
-                    plan.policy.scope.isAllTraffic ? [nil] : plan.policy.scope.rules.flatMap { rule in rule.ports.map { (rule.transport, $0) } }
-                for port in ports {
+                for port in Self.portList(plan) {
                     try socket.addRule(
                         table: table, chain: chain, match: .sourceMap(family: family, map: map, setID: setIDs[map] ?? 0, ports: port),
                         accept: false, counter: false, comment: map)
@@ -308,11 +331,14 @@ public struct NftablesBackend: FirewallBackend {
         }
         let rules = try socket.ruleCounters(table: names.table)
         let record = rules.lazy.filter { $0.chain == Self.metaChain }.compactMap { PlanRecord(parsing: $0.comment) }.first
-        let enforced = Set(record?.countries.map { Self.countryChain($0) } ?? [])
+        // Counted regions: the selected countries in block mode, every other region in
+        // allow-only mode (chains a diff left unused are skipped).
+        let selected = Set(record?.countries.map { RegionCode($0).code } ?? [])
         let counters = rules.filter { $0.chain != Self.metaChain && !$0.chain.hasPrefix("country-") }.map {
             FirewallStatus.Counter(chain: $0.chain, rule: $0.comment, packets: $0.packets, bytes: $0.bytes)
         }
-        let countryCounters = rules.filter { enforced.contains($0.chain) }.map {
+        let block = record?.mode != .allowOnlySelected
+        let countryCounters = rules.filter { $0.chain.hasPrefix("country-") && selected.contains($0.comment) == block }.map {
             FirewallStatus.CountryCounter(country: $0.comment, packets: $0.packets, bytes: $0.bytes)
         }.sorted { $0.country < $1.country }
         return FirewallStatus(
@@ -397,28 +423,28 @@ struct MapChanges {
     var removed: [UInt8] = []
     var removedCount = 0
     var added: [UInt8] = []
-    var addedCountries: [Country] = []
+    var addedRegions: [RegionCode] = []
 
     /// Compares two entry lists, each sorted by address: `width` bytes of bounds per entry.
-    init(from old: (bounds: [UInt8], countries: [Country]), to new: (bounds: [UInt8], countries: [Country]), width: Int) {
+    init(from old: (bounds: [UInt8], regions: [RegionCode]), to new: (bounds: [UInt8], regions: [RegionCode]), width: Int) {
         var i = 0
         var j = 0
         func chunk(_ bytes: [UInt8], _ index: Int) -> ArraySlice<UInt8> { bytes[index * width..<(index + 1) * width] }
-        while i < old.countries.count || j < new.countries.count {
-            if i < old.countries.count, j < new.countries.count, chunk(old.bounds, i) == chunk(new.bounds, j),
-                old.countries[i] == new.countries[j]
+        while i < old.regions.count || j < new.regions.count {
+            if i < old.regions.count, j < new.regions.count, chunk(old.bounds, i) == chunk(new.bounds, j),
+                old.regions[i] == new.regions[j]
             {
                 i += 1
                 j += 1
-            } else if j == new.countries.count
-                || (i < old.countries.count && !chunk(new.bounds, j).lexicographicallyPrecedes(chunk(old.bounds, i)))
+            } else if j == new.regions.count
+                || (i < old.regions.count && !chunk(new.bounds, j).lexicographicallyPrecedes(chunk(old.bounds, i)))
             {
                 removed += chunk(old.bounds, i)
                 removedCount += 1
                 i += 1
             } else {
                 added += chunk(new.bounds, j)
-                addedCountries.append(new.countries[j])
+                addedRegions.append(new.regions[j])
                 j += 1
             }
         }

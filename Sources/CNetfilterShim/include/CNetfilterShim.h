@@ -81,7 +81,8 @@ typedef struct CNetfilterShim_nft_rule_spec {
     /// 0: ct state established,related; 1: iifname "lo"; 2: source address in a set;
     /// 3: nothing (a counter and the comment only: a record, in a chain never jumped to);
     /// 4: source address looked up in a verdict map (`set` names the map; no verdict added);
-    /// 5: every packet (a counter and the verdict only).
+    /// 5: every packet (a counter and the verdict only);
+    /// 6: source address [not] in a set, then looked up in the verdict map `map`.
     int kind;
     /// For kind 2: 0 IPv4, 1 IPv6; the set's name and batch id; 1 to match sources NOT in it.
     int ipv6;
@@ -96,6 +97,9 @@ typedef struct CNetfilterShim_nft_rule_spec {
     int counter;
     /// 1: accept, 0: drop.
     int accept;
+    /// For kind 6: the verdict map's name and batch id.
+    const char *_Nullable map;
+    uint32_t map_id;
     /// Stored as the rule's comment, read back by CNetfilterShim_nft_rule_counters.
     const char *_Nullable comment;
 } CNetfilterShim_nft_rule_spec;
