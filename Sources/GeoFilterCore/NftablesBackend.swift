@@ -142,7 +142,7 @@ public struct NftablesBackend: FirewallBackend {
             }
         }
         try socket.addRegularChain(table: table, chain: Self.metaChain)
-        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: PlanRecord(plan: plan, sets: setFigures(plan)).text)
+        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: try recordText(plan))
         try socket.commit()
     }
 
@@ -157,6 +157,15 @@ public struct NftablesBackend: FirewallBackend {
         } else if let first = plan.addresses(of: .geo, .ipv4, for: .intervals).ipv4Ranges.first {
             try socket.elements(table: names.table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
         }
+    }
+
+    /// The plan record's text; the kernel keeps at most 256 bytes of a rule's user data.
+    private func recordText(_ plan: FirewallPlan) throws(GeoFilterError) -> String {
+        let text = PlanRecord(plan: plan, sets: setFigures(plan)).text
+        guard text.utf8.count <= 240 else {
+            throw GeoFilterError(.unsupported, "the plan record is \(text.utf8.count) bytes, over the kernel's limit for a rule comment")
+        }
+        return text
     }
 
     /// A region's counter chain: `counter drop`, the region's code as the comment.
@@ -225,7 +234,7 @@ public struct NftablesBackend: FirewallBackend {
         }
         if injectOverlapFault { try injectFault(plan, socket: socket) }
         try socket.flushChain(table: table, chain: Self.metaChain)
-        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: PlanRecord(plan: plan, sets: setFigures(plan)).text)
+        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: try recordText(plan))
         try socket.commit()
         return .updated(digest: plan.digest, elementsRemoved: removedTotal, elementsAdded: addedTotal)
     }
@@ -368,9 +377,9 @@ final class LastAppliedPlan: Sendable {
     }
 }
 
-/// The metadata kept in the kernel as the record rule's comment (at most 256 bytes):
-/// `gf1 HEXDIGEST b|a COUNTRYBITMAP trusted4=N,trusted6=N,...`, the countries as a bitmap over
-/// ``Country/all``.
+/// The metadata kept in the kernel as the record rule's comment (the kernel keeps at most 256
+/// bytes of rule user data): `gf1 HEXDIGEST b|a COUNTRYBITMAP t4=N,t6=N,...`, the countries as
+/// a bitmap over ``Country/all`` and the set sizes under short names (``shortNames``).
 struct PlanRecord {
     var digest: String
     var mode: GeoPolicy.Mode
@@ -400,10 +409,23 @@ struct PlanRecord {
         self.countries = countries
         sets = fields[4].split(separator: ",").compactMap { item in
             let parts = item.split(separator: "=")
-            guard parts.count == 2, let count = Int(parts[1]) else { return nil }
-            return FirewallStatus.SetStatus(name: String(parts[0]), elements: count)
+            guard parts.count == 2, let count = Int(parts[1]), let name = Self.longName[String(parts[0])] else { return nil }
+            return FirewallStatus.SetStatus(name: name, elements: count)
         }
     }
+
+    /// Short names of the kernel sets and maps in the record: `geo4` is `g4`.
+    static let shortNames: [String: String] = {
+        var names: [String: String] = [:]
+        for family in IPAddressFamily.allCases {
+            let digit = family == .ipv4 ? "4" : "6"
+            for role in PlanSet.allCases { names[role.name(family)] = String(role.rawValue.prefix(1)) + digit }
+            names[NftablesBackend.countryMap(family)] = "c" + digit
+        }
+        return names
+    }()
+
+    static let longName: [String: String] = Dictionary(uniqueKeysWithValues: shortNames.map { ($1, $0) })
 
     var text: String {
         var nibbles = [Int](repeating: 0, count: (Country.all.count + 3) / 4)
@@ -412,7 +434,7 @@ struct PlanRecord {
             nibbles[position / 4] |= 8 >> (position % 4)
         }
         let bitmap = nibbles.map { String($0, radix: 16) }.joined()
-        let counts = sets.map { "\($0.name)=\($0.elements)" }.joined(separator: ",")
+        let counts = sets.map { "\(Self.shortNames[$0.name] ?? $0.name)=\($0.elements)" }.joined(separator: ",")
         return "gf1 \(digest) \(mode == .blockSelected ? "b" : "a") \(bitmap) \(counts)"
     }
 }

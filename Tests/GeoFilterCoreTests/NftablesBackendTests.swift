@@ -198,7 +198,19 @@ struct NftablesBackendTests {
         let database = try GeoDatabase.load(.bundled)
         let policy = try GeoPolicy(mode: .blockSelected, countries: "@AF,@AN,@AS,@EU,@NA,@OC,@SA,-US,-CA,-GB,-DE,-FR,-NL")
         let plan = try FirewallPlan(policy: policy, database: database)
-        _ = try NftablesBackend(namespace: .named(namespace.name)).apply(plan)
+        let backend = NftablesBackend(namespace: .named(namespace.name))
+        _ = try backend.apply(plan)
+        // The record fits the kernel's limit even for big plans, in both modes.
+        #expect(try backend.status().digest == plan.digest)
+        #expect(try backend.status().sets.first { $0.name == "countries4" }?.elements == plan.countryRangeCount(.ipv4))
+        let allowSix = try FirewallPlan(policy: GeoPolicy(mode: .allowOnlySelected, countries: "US,CA,GB,DE,FR,NL"), database: database)
+        let otherNamespace = try ScratchNamespace()
+        defer { otherNamespace.delete() }
+        let other = NftablesBackend(namespace: .named(otherNamespace.name))
+        _ = try other.apply(allowSix)
+        #expect(try other.status().digest == allowSix.digest)
+        #expect(try other.status().countries == ["CA", "DE", "FR", "GB", "NL", "US"])
+        #expect(try other.apply(allowSix) == .unchanged(digest: allowSix.digest))
         for family in IPAddressFamily.allCases {
             // Block mode: the per-country verdict map; its keys together are the blocked set.
             let map = NftablesBackend.countryMap(family)
