@@ -34,6 +34,8 @@ public struct FirewallPlan: Sendable {
     public let digest: String
     /// The database, for the countries named in explanations.
     let database: GeoDatabase
+    /// ``geoMatch(_:for:)`` for each family and kind, in ``matchIndex(_:_:)`` order.
+    private let geoMatches: [GeoMatch]
 
     /// Compiles a policy against country data.
     ///
@@ -49,6 +51,7 @@ public struct FirewallPlan: Sendable {
         providers = CIDRSet(networks: policy.providers)
         reserved = policy.mode == .allowOnlySelected ? ReservedSpace.addresses : CIDRSet()
         selected = database.addresses(of: countries)
+        geoMatches = Self.geoMatches(selected: selected, mode: policy.mode)
         var rules: [PlanRule] = [.acceptEstablished, .acceptTrusted, .acceptProviders, .acceptLoopback]
         if policy.mode == .allowOnlySelected { rules.append(.acceptReserved) }
         if policy.enabled { rules.append(.dropGeo) }
@@ -117,13 +120,28 @@ public struct FirewallPlan: Sendable {
     /// Block mode drops sources in the selected set (or not in its complement); allow-only
     /// mode drops sources not in the selected set (or in its complement).
     public func geoMatch(_ family: IPAddressFamily, for kind: SetKind) -> GeoMatch {
-        let direct = selected.restricted(to: family)
-        let complement = direct.complement().restricted(to: family)
-        let useComplement = kind.elementCount(complement, family) < kind.elementCount(direct, family)
-        let dropInDirect = policy.mode == .blockSelected
-        return GeoMatch(
-            polarity: dropInDirect != useComplement ? .sourceIn : .sourceNotIn,
-            set: useComplement ? complement : direct, isComplement: useComplement)
+        geoMatches[Self.matchIndex(family, kind)]
+    }
+
+    private static func matchIndex(_ family: IPAddressFamily, _ kind: SetKind) -> Int {
+        (family == .ipv4 ? 0 : 2) + (kind == .intervals ? 0 : 1)
+    }
+
+    /// The four matches (two families, two kinds), chosen once when the plan is compiled.
+    private static func geoMatches(selected: CIDRSet, mode: GeoPolicy.Mode) -> [GeoMatch] {
+        var matches: [GeoMatch] = []
+        for family in IPAddressFamily.allCases {
+            let direct = selected.restricted(to: family)
+            let complement = direct.complement().restricted(to: family)
+            for kind in [SetKind.intervals, .prefixes] {
+                let useComplement = kind.elementCount(complement, family) < kind.elementCount(direct, family)
+                matches.append(
+                    GeoMatch(
+                        polarity: (mode == .blockSelected) != useComplement ? .sourceIn : .sourceNotIn,
+                        set: useComplement ? complement : direct, isComplement: useComplement))
+            }
+        }
+        return matches
     }
 }
 
