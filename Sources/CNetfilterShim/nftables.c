@@ -27,6 +27,7 @@
 
 #include "CNetfilterShim.h"
 #include "loader.h"
+#include "netns.h"
 
 const char *CNetfilterShim_nftnl_library_path(void) {
     (void)&nftnl_batch_alloc;
@@ -70,11 +71,8 @@ struct open_request {
 static void *open_socket(void *argument) {
     struct open_request *request = argument;
     if (request->netns_path != NULL) {
-        int fd = open(request->netns_path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) { request->error = errno; return NULL; }
-        // setns changes only this thread's namespace; the socket keeps it for its lifetime.
-        if (setns(fd, CLONE_NEWNET) != 0) { request->error = errno; close(fd); return NULL; }
-        close(fd);
+        request->error = CNetfilterShim_enter_netns(request->netns_path);
+        if (request->error != 0) return NULL;
     }
     request->socket = mnl_socket_open(NETLINK_NETFILTER);
     if (request->socket == NULL) { request->error = errno; return NULL; }
@@ -161,6 +159,21 @@ int CNetfilterShim_nft_table(CNetfilterShim_nft *nft, int op, const char *table,
     struct nlmsghdr *nlh = op == 0
         ? start_message(nft, NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table", table)
         : start_message(nft, NFT_MSG_DELTABLE, 0, "delete table", table);
+    nftnl_table_nlmsg_build_payload(nlh, t);
+    nftnl_table_free(t);
+    nftnl_batch_update(nft->batch);
+    return 0;
+}
+
+int CNetfilterShim_nft_delete_family_table(CNetfilterShim_nft *nft, int ipv6, const char *table) {
+    struct nftnl_table *t = nftnl_table_alloc();
+    if (t == NULL) return -ENOMEM;
+    nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+    if (nft->messages < MAX_DESCRIBED)
+        snprintf(nft->described[nft->messages], sizeof nft->described[0], "delete table %s %s", ipv6 ? "ip6" : "ip", table);
+    nft->messages++;
+    struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nft->batch), NFT_MSG_DELTABLE,
+                                                 ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NLM_F_ACK, nft->seq++);
     nftnl_table_nlmsg_build_payload(nlh, t);
     nftnl_table_free(t);
     nftnl_batch_update(nft->batch);

@@ -1,19 +1,20 @@
 extension FirewallPlan {
     /// The plan's sets as `ipset restore` input: `hash:net` sets per family, sized from the
-    /// plan (``ipsetSizing(_:)``), each filled with the minimal networks.
+    /// plan (``ipsetSizing(_:)``), each filled with the minimal networks, or with fewer
+    /// distinct prefix lengths when `reduction` is given.
     ///
     /// `hash:net` cannot hold a /0, so a whole-space set is written as its two halves.
-    public func ipsetScript(names: KernelNames = .standard) -> String {
+    public func ipsetScript(names: KernelNames = .standard, reduction: PrefixReduction? = nil) -> String {
         var out = "# GeoFilter plan sha256:\(digest)\n# \(policySummaryLine)\n"
         for role in setRoles {
             for family in IPAddressFamily.allCases {
-                let set = addresses(of: role, family, for: .prefixes)
                 let name = names.setPrefix + role.name(family)
-                let sizing = Self.ipsetSizing(set.networkCount(family) + 1)  // + 1: a /0 takes two
+                let entries = hashNetEntries(role, family, reduction: reduction)
+                let sizing = Self.ipsetSizing(entries.count)
                 out += "create \(name) hash:net family \(family == .ipv4 ? "inet" : "inet6") hashsize \(sizing.hashSize) maxelem \(sizing.maxElements)\n"
-                var entries: [UInt8] = []
-                set.appendElements(family, style: .ipsetNetwork, before: Array("add \(name) ".utf8), after: [UInt8(ascii: "\n")], to: &entries)
-                out += String(decoding: entries, as: UTF8.self)
+                var bytes: [UInt8] = []
+                entries.appendText(before: Array("add \(name) ".utf8), after: [UInt8(ascii: "\n")], to: &bytes)
+                out += String(decoding: bytes, as: UTF8.self)
             }
         }
         return out
@@ -27,52 +28,100 @@ extension FirewallPlan {
         return (hashSize, max(65_536, count + count / 4))
     }
 
-
-    /// The rules as `iptables-restore --noflush` (IPv4) or `ip6tables-restore --noflush` (IPv6)
-    /// input: the plan's chain with the rules in order, jumped to first from INPUT (and FORWARD).
-    /// "Accept" rules `RETURN`, so the host's own rules still apply to what the plan lets pass.
-    public func iptablesScript(_ family: IPAddressFamily, names: KernelNames = .standard) -> String {
+    /// The rules of the plan's iptables chain for one family, in order, as `-A CHAIN ...`
+    /// lines. "Accept" rules `RETURN`, so the host's own rules still apply to what passes.
+    /// With `dropRules` false, only the accept rules (a chain that drops nothing).
+    public func iptablesRules(_ family: IPAddressFamily, names: KernelNames = .standard, dropRules: Bool = true) -> [String] {
         let chain = names.chain
-        var out = "# GeoFilter plan sha256:\(digest)\n*filter\n:\(chain) - [0:0]\n"
+        var out: [String] = []
         func set(_ role: PlanSet) -> String { names.setPrefix + role.name(family) }
         for rule in rules {
             switch rule {
-            case .acceptEstablished: out += "-A \(chain) -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN\n"
-            case .acceptTrusted: out += "-A \(chain) -m set --match-set \(set(.trusted)) src -j RETURN\n"
-            case .acceptProviders: out += "-A \(chain) -m set --match-set \(set(.provider)) src -j RETURN\n"
-            case .acceptLoopback: out += "-A \(chain) -i lo -j RETURN\n"
-            case .acceptReserved: out += "-A \(chain) -m set --match-set \(set(.reserved)) src -j RETURN\n"
-            case .dropGeo:
+            case .acceptEstablished: out.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+            case .acceptTrusted: out.append("-A \(chain) -m set --match-set \(set(.trusted)) src -j RETURN")
+            case .acceptProviders: out.append("-A \(chain) -m set --match-set \(set(.provider)) src -j RETURN")
+            case .acceptLoopback: out.append("-A \(chain) -i lo -j RETURN")
+            case .acceptReserved: out.append("-A \(chain) -m set --match-set \(set(.reserved)) src -j RETURN")
+            case .dropGeo where dropRules:
                 let match = geoMatch(family, for: .prefixes)
                 let source = "-m set \(match.polarity == .sourceIn ? "" : "! ")--match-set \(set(.geo)) src"
-                let comment = "-m comment --comment \"geofilter \(policy.mode == .blockSelected ? "block" : "allow-only")\""
+                let mode = policy.mode == .blockSelected ? "block" : "allow-only"
                 if policy.scope.isAllTraffic {
-                    out += "-A \(chain) \(source) \(comment) -j DROP\n"
+                    out.append("-A \(chain) \(source) -m comment --comment \"geofilter \(mode) \(PlanSet.geo.name(family))\" -j DROP")
                 }
                 for portRule in policy.scope.rules {
-                    // multiport takes at most 15 ports, a range counting as two.
-                    var chunk: [String] = []
-                    var weight = 0
-                    func flush() {
-                        guard !chunk.isEmpty else { return }
-                        out += "-A \(chain) -p \(portRule.transport) -m multiport --dports \(chunk.joined(separator: ",")) \(source) \(comment) -j DROP\n"
-                        chunk = []
-                        weight = 0
+                    for ports in Self.multiportChunks(portRule.ports) {
+                        let comment = "geofilter \(mode) \(PlanSet.geo.name(family)) \(portRule.transport) \(ports)"
+                        out.append("-A \(chain) -p \(portRule.transport) -m multiport --dports \(ports) \(source) -m comment --comment \"\(comment)\" -j DROP")
                     }
-                    for range in portRule.ports {
-                        let cost = range.count == 1 ? 1 : 2
-                        if weight + cost > 15 { flush() }
-                        chunk.append(range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)")
-                        weight += cost
-                    }
-                    flush()
                 }
+            case .dropGeo:
+                break
             }
         }
+        return out
+    }
+
+    /// Port lists for `-m multiport --dports`, which takes at most 15 ports (a range counts as two).
+    static func multiportChunks(_ ports: [ClosedRange<UInt16>]) -> [String] {
+        var chunks: [String] = []
+        var chunk: [String] = []
+        var weight = 0
+        for range in ports {
+            let cost = range.count == 1 ? 1 : 2
+            if weight + cost > 15 {
+                chunks.append(chunk.joined(separator: ","))
+                chunk = []
+                weight = 0
+            }
+            chunk.append(range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)")
+            weight += cost
+        }
+        if !chunk.isEmpty { chunks.append(chunk.joined(separator: ",")) }
+        return chunks
+    }
+
+    /// The rules as `iptables-restore --noflush` (IPv4) or `ip6tables-restore --noflush` (IPv6)
+    /// input: the plan's chain (declaring it flushes it) with the rules in order, jumped to
+    /// first from INPUT (and FORWARD) unless `existingJumps` already has that jump.
+    public func iptablesScript(
+        _ family: IPAddressFamily, names: KernelNames = .standard, existingJumps: Set<String> = [], dropRules: Bool = true
+    ) -> String {
+        var out = "# GeoFilter plan sha256:\(digest)\n*filter\n:\(names.chain) - [0:0]\n"
+        for line in iptablesRules(family, names: names, dropRules: dropRules) { out += line + "\n" }
         for direction in policy.directions.sorted() {
-            out += "-I \(direction == .input ? "INPUT" : "FORWARD") 1 -j \(chain)\n"
+            let hook = direction == .input ? "INPUT" : "FORWARD"
+            if !existingJumps.contains(hook) { out += "-I \(hook) 1 -j \(names.chain)\n" }
         }
         out += "COMMIT\n"
         return out
+    }
+}
+
+extension HashNetEntries {
+    /// Appends each entry as `address/length` text between `before` and `after`.
+    func appendText(before: [UInt8], after: [UInt8], to output: inout [UInt8]) {
+        let width = family == .ipv4 ? 4 : 16
+        for index in 0..<count {
+            output.append(contentsOf: before)
+            let bytes = addresses[index * width..<(index + 1) * width]
+            if family == .ipv4 {
+                UInt32(bigEndianBytes: bytes).appendAddressText(to: &output)
+            } else {
+                UInt128(bigEndianBytes: bytes).appendAddressText(to: &output)
+            }
+            output.append(UInt8(ascii: "/"))
+            output.append(contentsOf: Array(String(lengths[index]).utf8))
+            output.append(contentsOf: after)
+        }
+    }
+}
+
+extension FixedWidthInteger where Self: UnsignedInteger {
+    /// The integer whose big-endian bytes are `bytes` (exactly `bitWidth / 8` of them).
+    init(bigEndianBytes bytes: ArraySlice<UInt8>) {
+        var value: Self = 0
+        for byte in bytes { value = value << 8 | Self(byte) }
+        self = value
     }
 }

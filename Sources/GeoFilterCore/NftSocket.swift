@@ -64,6 +64,11 @@ final class NftSocket {
         try check(CNetfilterShim_nft_table(handle, 1, table, nil), "delete table")
     }
 
+    /// Deletes an `ip` or `ip6` table (not our inet one): the filter table iptables-nft made.
+    func deleteFamilyTable(_ table: String, family: IPAddressFamily) throws(GeoFilterError) {
+        try check(CNetfilterShim_nft_delete_family_table(handle, family == .ipv6 ? 1 : 0, table), "delete table")
+    }
+
     func addSet(table: String, set: String, family: IPAddressFamily, id: UInt32, comment: String) throws(GeoFilterError) {
         try check(CNetfilterShim_nft_set(handle, table, set, family == .ipv6 ? 1 : 0, id, comment), "add set")
     }

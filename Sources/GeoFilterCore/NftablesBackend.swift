@@ -80,7 +80,7 @@ public struct NftablesBackend: FirewallBackend {
             }
             return BackendProbe(available: true, message: "nf_tables is available and this process may change it")
         } catch {
-            return BackendProbe(available: false, message: error.message)
+            return BackendProbe(available: false, message: error.message, reason: BackendProbe.Reason(error))
         }
     }
 
@@ -374,68 +374,6 @@ final class LastAppliedPlan: Sendable {
     var plan: FirewallPlan? {
         get { storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }
-    }
-}
-
-/// The metadata kept in the kernel as the record rule's comment (the kernel keeps at most 256
-/// bytes of rule user data): `gf1 HEXDIGEST b|a COUNTRYBITMAP t4=N,t6=N,...`, the countries as
-/// a bitmap over ``Country/all`` and the set sizes under short names (``shortNames``).
-struct PlanRecord {
-    var digest: String
-    var mode: GeoPolicy.Mode
-    var countries: [Country]
-    var sets: [FirewallStatus.SetStatus]
-
-    init(plan: FirewallPlan, sets: [FirewallStatus.SetStatus]) {
-        digest = plan.digest
-        mode = plan.policy.mode
-        countries = plan.countries
-        self.sets = sets
-    }
-
-    init?(parsing text: String) {
-        let fields = text.split(separator: " ")
-        guard fields.count == 5, fields[0] == "gf1", fields[1].count == 64, fields[2] == "b" || fields[2] == "a" else { return nil }
-        digest = String(fields[1])
-        mode = fields[2] == "b" ? .blockSelected : .allowOnlySelected
-        var countries: [Country] = []
-        for (index, character) in fields[3].enumerated() {
-            guard let nibble = character.hexDigitValue else { return nil }
-            for bit in 0..<4 where nibble & (8 >> bit) != 0 {
-                let position = index * 4 + bit
-                if position < Country.all.count { countries.append(Country.all[position]) }
-            }
-        }
-        self.countries = countries
-        sets = fields[4].split(separator: ",").compactMap { item in
-            let parts = item.split(separator: "=")
-            guard parts.count == 2, let count = Int(parts[1]), let name = Self.longName[String(parts[0])] else { return nil }
-            return FirewallStatus.SetStatus(name: name, elements: count)
-        }
-    }
-
-    /// Short names of the kernel sets and maps in the record: `geo4` is `g4`.
-    static let shortNames: [String: String] = {
-        var names: [String: String] = [:]
-        for family in IPAddressFamily.allCases {
-            let digit = family == .ipv4 ? "4" : "6"
-            for role in PlanSet.allCases { names[role.name(family)] = String(role.rawValue.prefix(1)) + digit }
-            names[NftablesBackend.countryMap(family)] = "c" + digit
-        }
-        return names
-    }()
-
-    static let longName: [String: String] = Dictionary(uniqueKeysWithValues: shortNames.map { ($1, $0) })
-
-    var text: String {
-        var nibbles = [Int](repeating: 0, count: (Country.all.count + 3) / 4)
-        for country in countries {
-            let position = Int(country.index)
-            nibbles[position / 4] |= 8 >> (position % 4)
-        }
-        let bitmap = nibbles.map { String($0, radix: 16) }.joined()
-        let counts = sets.map { "\(Self.shortNames[$0.name] ?? $0.name)=\($0.elements)" }.joined(separator: ",")
-        return "gf1 \(digest) \(mode == .blockSelected ? "b" : "a") \(bitmap) \(counts)"
     }
 }
 

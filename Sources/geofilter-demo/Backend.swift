@@ -2,25 +2,46 @@ import ArgumentParser
 import Foundation
 import GeoFilterCore
 
-/// `--backend nftables` and `--netns NAME`, shared by apply, status and remove.
+/// `--backend nftables|ipset`, `--netns NAME` and `--ipset-reduce PERCENT`, shared by apply,
+/// status and remove.
 struct BackendOptions: ParsableArguments {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case nftables
+        case ipset
     }
 
-    @Option(name: .long, help: "The kernel backend (nftables; ipset is planned).")
+    @Option(name: .long, help: "The kernel backend: nftables (libnftnl) or ipset (libipset sets and iptables rules).")
     var backend: Kind
 
     @Option(name: .long, help: ArgumentHelp("Work in this network namespace (as `ip netns` names it).", valueName: "NAME"))
     var netns: String?
 
+    @Option(
+        name: .customLong("ipset-reduce"),
+        help: ArgumentHelp(
+            "ipset: allow this many percent more entries for fewer distinct prefix lengths (faster lookups; iprange --ipset-reduce).",
+            valueName: "PERCENT"))
+    var ipsetReduce: Int?
+
+    @Option(
+        name: .customLong("ipset-reduce-entries"),
+        help: ArgumentHelp("ipset: with --ipset-reduce, the entry count a set may always grow to.", valueName: "N"))
+    var ipsetReduceEntries = PrefixReduction.standard.entryAllowance
+
     func make() -> any FirewallBackend {
-        NftablesBackend(namespace: netns.map { .named($0) } ?? .current)
+        let namespace: NetworkNamespace = netns.map { .named($0) } ?? .current
+        switch backend {
+        case .nftables:
+            return NftablesBackend(namespace: namespace)
+        case .ipset:
+            let reduction = ipsetReduce.map { PrefixReduction(maximumGrowthPercent: $0, entryAllowance: ipsetReduceEntries) }
+            return IPSetBackend(namespace: namespace, prefixReduction: reduction)
+        }
     }
 }
 
 extension GeoFilterDemo {
-    /// `apply POLICY [--source SPEC] --backend nftables`.
+    /// `apply POLICY [--source SPEC] --backend nftables|ipset`.
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compile a policy and enforce it in the kernel, atomically.",
@@ -46,7 +67,7 @@ extension GeoFilterDemo {
         }
     }
 
-    /// `status --backend nftables [--json]`.
+    /// `status --backend nftables|ipset [--json]`.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the plan the kernel enforces and its counters.")
 
@@ -85,7 +106,7 @@ extension GeoFilterDemo {
         }
     }
 
-    /// `remove --backend nftables`.
+    /// `remove --backend nftables|ipset`.
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove everything GeoFilter installed; the rest of the firewall stays.")
 
