@@ -51,8 +51,19 @@ extension FirewallPlan {
                 lines.append(
                     "  \(backend) \(family): \(elements) \(unit), \(match.isComplement ? "the complement of the selected countries (smaller)" : "the selected countries"); drop when the source is \(match.polarity == .sourceIn ? "in" : "not in") the set")
             }
+            if policy.enabled {
+                let minimal = hashNetLayout(.geo, family)
+                let reduced = hashNetLayout(.geo, family, reduction: .standard)
+                lines.append("  ipset    \(family) hash:net: \(Self.layoutText(minimal)); with --ipset-reduce \(PrefixReduction.standard.maximumGrowthPercent): \(Self.layoutText(reduced))")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "144240 entries, 22 prefix lengths (22 probes per lookup), about 5.0 MiB".
+    private static func layoutText(_ layout: HashNetLayout) -> String {
+        let mebibytes = Double(layout.estimatedMemory) / 1_048_576
+        return "\(layout.entries) entries, \(layout.distinctLengths) prefix lengths (hash probes per lookup), about \((mebibytes * 10).rounded() / 10) MiB"
     }
 
     private struct Report: Encodable {

@@ -213,15 +213,16 @@ public struct IPSetBackend: FirewallBackend {
 
     public func status() throws(GeoFilterError) -> FirewallStatus {
         try checkNames()
-        var counters: [FirewallStatus.Counter] = []
-        var hasChain = false
-        for family in IPAddressFamily.allCases {
-            let state = IPTablesState(try tool.save(family), chain: names.chain)
-            hasChain = hasChain || state.hasChain
-            counters += state.dropCounters.map { FirewallStatus.Counter(chain: names.chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes) }
-        }
+        let tool = self.tool
         return try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> FirewallStatus in
             let record = try readRecord(session)
+            var counters: [FirewallStatus.Counter] = []
+            var hasChain = false
+            for family in IPAddressFamily.allCases {
+                let state = IPTablesState(try tool.save(family), chain: names.chain)
+                hasChain = hasChain || state.hasChain
+                counters += state.dropCounters.map { FirewallStatus.Counter(chain: names.chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes) }
+            }
             var sets: [FirewallStatus.SetStatus] = []
             for role in PlanSet.allCases {
                 for family in IPAddressFamily.allCases {

@@ -1,0 +1,188 @@
+import Foundation
+import GeoFilterBundledData
+import Testing
+
+@testable import GeoFilterCore
+
+private func fixtureDatabase() throws -> GeoDatabase {
+    try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
+}
+
+private func plan(_ mode: GeoPolicy.Mode, _ countries: String, trusted: [String] = [], providers: [String] = []) throws -> FirewallPlan {
+    try FirewallPlan(policy: GeoPolicy(mode: mode, countries: countries, trusted: trusted, providers: providers), database: fixtureDatabase())
+}
+
+/// The bundled data's "block all but US CA GB DE FR NL" plan, compiled once.
+private let allButSix: Result<FirewallPlan, any Error> = Result {
+    GeoFilterBundledData.register()
+    let policy = try GeoPolicy(mode: .blockSelected, countries: "@AF,@AN,@AS,@EU,@NA,@OC,@SA,-US,-CA,-GB,-DE,-FR,-NL")
+    return try FirewallPlan(policy: policy, database: GeoDatabase.load(.bundled))
+}
+
+/// `ipset save NAME` read back as a CIDR set, with its entry count.
+private func listedSet(_ namespace: ScratchNamespace, _ name: String) throws -> (set: CIDRSet, entries: Int) {
+    let saved = try namespace.run("/usr/sbin/ipset", ["save", name])
+    try #require(saved.status == 0, "ipset save \(name): \(saved.error)")
+    let prefixes = saved.output.split(separator: "\n").filter { $0.hasPrefix("add ") }.map { $0.split(separator: " ")[2] }
+    return (try CIDRSet(parsing: prefixes), prefixes.count)
+}
+
+/// iptables-save and ip6tables-save without their timestamp comments, and `ipset save`.
+private func firewallText(_ namespace: ScratchNamespace) throws -> String {
+    var text = ""
+    for tool in ["/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save", "/usr/sbin/ipset"] {
+        let result = try namespace.run(tool, tool.hasSuffix("ipset") ? ["save"] : [])
+        text += result.output.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }.joined(separator: "\n")
+    }
+    return text
+}
+
+@Suite("ipset backend against the real kernel", .serialized, .enabled(if: ScratchNamespace.enabled, ScratchNamespace.skipReason))
+struct IPSetBackendTests {
+    @Test("Block mode drops a blocked country's packets (its rule counter moves); trusted and provider sources pass; IPv4 and IPv6")
+    func blockMode() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = IPSetBackend(namespace: .named(link.server.name))
+        let probe = backend.probe()
+        #expect(probe.available && probe.reason == nil, "\(probe.message)")
+        #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
+
+        let blockPlan = try plan(.blockSelected, "CN,JP")
+        #expect(try backend.apply(blockPlan) == .applied(digest: blockPlan.digest))
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN
+        #expect(try link.ping(from: "1.0.0.1"))  // AU
+        #expect(try !link.ping(from: "2001:2::1"))  // JP
+        #expect(try link.ping(from: "2001:4:112::1"))  // US
+        let status = try backend.status()
+        #expect(status.installed && status.backend == "ipset")
+        #expect(status.digest == blockPlan.digest && status.mode == .blockSelected && status.countries == ["CN", "JP"])
+        #expect(status.counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1, "\(status.counters)")
+        #expect(status.counters.first { $0.rule == "geo6" }?.packets ?? 0 >= 1, "\(status.counters)")
+        #expect(status.sets.first { $0.name == "geofilter-geo4" }?.elements == blockPlan.hashNetLayout(.geo, .ipv4).entries)
+
+        // The same countries, with the CN address trusted and the JP network a provider.
+        let exempt = try plan(.blockSelected, "CN,JP", trusted: ["1.0.1.1/32"], providers: ["2001:2::/48"])
+        #expect(try backend.apply(exempt) == .applied(digest: exempt.digest))
+        #expect(try backend.status().digest == exempt.digest)
+        #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
+        #expect(try link.ping(from: "1.0.0.1"))  // AU still passes
+        #expect(try backend.apply(exempt) == .unchanged(digest: exempt.digest))
+        // No temporary set is left behind.
+        #expect(try !link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+    }
+
+    @Test("Allow-only mode drops non-allowed countries and passes private space; IPv4 and IPv6")
+    func allowOnly() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        let backend = IPSetBackend(namespace: .named(link.server.name))
+        let allow = try plan(.allowOnlySelected, "AU,US")
+        _ = try backend.apply(allow)
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN: not allowed
+        #expect(try link.ping(from: "1.0.0.1"))  // AU
+        #expect(try link.ping(from: "192.168.5.2"))  // private space
+        #expect(try !link.ping(from: "2001:2::1"))  // JP
+        #expect(try link.ping(from: "2001:4:112::1"))  // US
+        // Switching mode changes the rules as well as the sets.
+        let block = try plan(.blockSelected, "AU")
+        #expect(try backend.apply(block) == .applied(digest: block.digest))
+        #expect(try link.ping(from: "1.0.1.1") && !link.ping(from: "1.0.0.1") && link.ping(from: "2001:2::1"))
+        // The reserved sets of allow-only mode are gone with it.
+        #expect(try !link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("geofilter-reserved"))
+    }
+
+    @Test("ipset save reads back exactly the plan's prefixes; after remove the firewall is as before (fresh and with host rules)")
+    func readBackAndRemove() throws {
+        let plan = try allButSix.get()
+        for hostRules in [false, true] {
+            let namespace = try ScratchNamespace()
+            defer { namespace.delete() }
+            if hostRules {
+                #expect(try namespace.run("/usr/sbin/ipset", ["create", "host-allow", "hash:ip"]).status == 0)
+                #expect(try namespace.run("/usr/sbin/ipset", ["add", "host-allow", "192.0.2.7"]).status == 0)
+                let rules = "*filter\n-A INPUT -m set --match-set host-allow src -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+                #expect(try namespace.run("/usr/sbin/iptables-restore", ["--noflush"], input: rules).status == 0)
+                #expect(try namespace.run("/usr/sbin/ip6tables-restore", ["--noflush"], input: "*filter\n-A INPUT -p udp --dport 5060 -j ACCEPT\nCOMMIT\n").status == 0)
+            }
+            let before = try firewallText(namespace)
+            let backend = IPSetBackend(namespace: .named(namespace.name))
+            _ = try backend.apply(plan)
+            for family in IPAddressFamily.allCases {
+                let listed = try listedSet(namespace, backend.setName(.geo, family))
+                #expect(listed.set == plan.addresses(of: .geo, family, for: .prefixes), "\(family)")
+                #expect(listed.entries == plan.addresses(of: .geo, family, for: .prefixes).networkCount(family))
+            }
+            let saved = try namespace.run("/usr/sbin/iptables-save", []).output
+            #expect(saved.contains("-A INPUT -j GEOFILTER"))
+            if hostRules { #expect(saved.contains("-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT")) }
+            // A second, different plan, then remove.
+            _ = try backend.apply(try FirewallPlan(policy: GeoPolicy(mode: .allowOnlySelected, countries: "DE"), database: fixtureDatabase()))
+            #expect(try backend.remove())
+            #expect(try firewallText(namespace) == before, "hostRules: \(hostRules)")
+            #expect(try !backend.remove())
+            #expect(try !backend.status().installed)
+        }
+    }
+
+    @Test("A plan larger than the previous maxelem applies; a failure while filling leaves the old sets in force")
+    func resizeAndFailure() throws {
+        let link = try ScratchLink()
+        defer { link.delete() }
+        var backend = IPSetBackend(namespace: .named(link.server.name))
+        let small = try plan(.blockSelected, "CN")
+        _ = try backend.apply(small)
+        let header = try link.server.run("/usr/sbin/ipset", ["list", "-t", "geofilter-geo4"]).output
+        #expect(header.contains("maxelem 65536"))
+        let big = try allButSix.get()
+        #expect(big.hashNetLayout(.geo, .ipv4).entries > 65_536)
+        #expect(try backend.apply(big) == .applied(digest: big.digest))
+        let grown = try link.server.run("/usr/sbin/ipset", ["list", "-t", "geofilter-geo4"]).output
+        #expect(IPSetBackend.entryCount(grown) == big.hashNetLayout(.geo, .ipv4).entries, "\(grown)")
+
+        // Back to the small plan, then a failing fill.
+        _ = try backend.apply(small)
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN blocked
+        backend.injectFillFault = true
+        let failing = try plan(.blockSelected, "AU")  // two IPv4 networks: 1.0.0.0/24, 1.0.4.0/22
+        #expect(failing.hashNetLayout(.geo, .ipv4).entries == 2)
+        let error = #expect(throws: GeoFilterError.self) { try backend.apply(failing) }
+        #expect(error?.code == .kernel && error?.message.contains("Hash is full") == true, "\(String(describing: error))")
+        #expect(try backend.status().digest == small.digest)
+        #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
+        #expect(try link.ping(from: "1.0.0.1"))  // AU not blocked: the failed plan is not in force
+        #expect(try !link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+        backend.injectFillFault = false
+        #expect(try backend.apply(failing) == .applied(digest: failing.digest))
+        #expect(try !link.ping(from: "1.0.0.1") && link.ping(from: "1.0.1.1"))
+    }
+
+    @Test("Prefix reduction: the kernel set holds the same addresses with fewer prefix lengths")
+    func reducedSets() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        let plan = try allButSix.get()
+        let backend = IPSetBackend(namespace: .named(namespace.name), prefixReduction: .standard)
+        _ = try backend.apply(plan)
+        for family in IPAddressFamily.allCases {
+            let layout = plan.hashNetLayout(.geo, family, reduction: .standard)
+            let listed = try listedSet(namespace, backend.setName(.geo, family))
+            #expect(listed.set == plan.addresses(of: .geo, family, for: .prefixes))
+            #expect(listed.entries == layout.entries)
+            let lengths = Set(try namespace.run("/usr/sbin/ipset", ["save", backend.setName(.geo, family)]).output
+                .split(separator: "\n").filter { $0.hasPrefix("add ") }.map { line in
+                    // ipset writes a full-length prefix as a bare address.
+                    line.contains("/") ? String(line.split(separator: "/").last!) : family == .ipv4 ? "32" : "128"
+                })
+            #expect(lengths.count == layout.distinctLengths)
+            #expect(layout.distinctLengths < plan.hashNetLayout(.geo, family).distinctLengths)
+        }
+    }
+
+    @Test("Names longer than ipset allows are refused before anything is sent")
+    func longNames() throws {
+        let backend = IPSetBackend(names: KernelNames(table: "t", setPrefix: "a-very-long-prefix-for-sets-", chain: "GEOFILTER"), namespace: .named("unused"))
+        let error = #expect(throws: GeoFilterError.self) { try backend.apply(try plan(.blockSelected, "CN")) }
+        #expect(error?.code == .invalidInput && error?.message.contains("31") == true)
+    }
+}
