@@ -59,12 +59,12 @@ public struct IPSetBackend: FirewallBackend {
             for family in IPAddressFamily.allCases {
                 let program = family == .ipv4 ? "iptables-restore" : "ip6tables-restore"
                 guard IPTablesTool.locate(program) != nil else {
-                    return BackendProbe(available: false, message: "ipset unavailable: \(program) is not installed (Debian: apt-get install iptables)", reason: .missingTool)
+                    return BackendProbe(available: false, message: "\(program) is not installed (Debian: apt-get install iptables)", reason: .missingTool)
                 }
             }
             return BackendProbe(available: true, message: "ipset is available and this process may change it")
         } catch {
-            return BackendProbe(available: false, message: "ipset unavailable: \(error.message)", reason: BackendProbe.Reason(error))
+            return BackendProbe(available: false, message: error.message, reason: BackendProbe.Reason(error))
         }
     }
 

@@ -111,6 +111,26 @@ struct ApplyCommandTests {
         }
     }
 
+    @Test("ipset backend: apply, re-apply, status, remove in a namespace", .enabled(if: enabled, "needs root for network namespaces"))
+    func ipsetLifecycle() throws {
+        let spec = "ipfire:\(TestEnvironment.fixture("ipfire/geoip")),\(TestEnvironment.fixture("ipfire/geoip6"))"
+        try withNamespace { name in
+            let apply = ["apply", "--block", "CN,AU", "--source", spec, "--backend", "ipset", "--netns", name, "--ipset-reduce", "20"]
+            let applied = try DemoProcess.demo(apply)
+            #expect(applied.status == 0, "\(applied.standardError)")
+            #expect(applied.standardOutput.hasPrefix("applied sha256:"))
+            #expect(try DemoProcess.demo(apply).standardOutput.hasPrefix("unchanged sha256:"))
+            let status = try DemoProcess.demo(["status", "--backend", "ipset", "--netns", name])
+            #expect(status.standardOutput.contains("backend:   ipset") && status.standardOutput.contains("countries: 2: AU CN"), "\(status.standardOutput)")
+            #expect(status.standardOutput.contains("geofilter-geo4"))
+            let sets = try DemoProcess.run("/usr/sbin/ip", ["netns", "exec", name, "ipset", "list", "-n"]).standardOutput
+            #expect(sets.contains("geofilter-geo4") && sets.contains("geofilter-meta"))
+            #expect(try DemoProcess.demo(["remove", "--backend", "ipset", "--netns", name]).standardOutput == "removed\n")
+            #expect(try DemoProcess.run("/usr/sbin/ip", ["netns", "exec", name, "ipset", "list", "-n"]).standardOutput == "")
+            #expect(try DemoProcess.demo(["status", "--backend", "ipset", "--netns", name]).standardOutput.hasPrefix("no GeoFilter plan"))
+        }
+    }
+
     @Test("Without CAP_NET_ADMIN the error says so", .enabled(if: enabled && TestEnvironment.which("setpriv") != nil, "needs root and setpriv"))
     func withoutPrivilege() throws {
         // A copy that the unprivileged user can reach, with the resources beside it.
@@ -128,6 +148,13 @@ struct ApplyCommandTests {
                  folder.appendingPathComponent("geofilter-demo").path, "status", "--backend", "nftables"])
             #expect(result.status != 0)
             #expect(result.standardError.contains("needs CAP_NET_ADMIN"), "\(result.standardError)")
+            // The ipset backend: the seed's "ipset unavailable" state, as a sentence.
+            let ipset = try DemoProcess.run(
+                "/usr/sbin/ip",
+                ["netns", "exec", name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 folder.appendingPathComponent("geofilter-demo").path, "apply", "--block", "CN", "--backend", "ipset"])
+            #expect(ipset.status != 0)
+            #expect(ipset.standardError.contains("ipset unavailable: ipset needs CAP_NET_ADMIN"), "\(ipset.standardError)")
         }
     }
 }
