@@ -48,35 +48,12 @@ struct IPTablesTool: Sendable {
             executable = nsenter
             fullArguments = ["--net=\(path)", "--", tool] + arguments
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = fullArguments
-        let output = Pipe()
-        let errors = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin
-        do { try process.run() } catch { throw GeoFilterError(.io, "cannot start \(program): \(error)") }
-        let readers = DispatchGroup()
-        let collected = OutputBox()
-        DispatchQueue.global().async(group: readers) { collected.output = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { collected.errors = errors.fileHandleForReading.readDataToEndOfFile() }
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        readers.wait()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: collected.errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try ProgramRunner.run(executable, fullArguments, input: input)
+        guard result.status == 0 else {
+            let text = result.errors.trimmingCharacters(in: .whitespacesAndNewlines)
             let code: GeoFilterError.Code = text.contains("Permission denied") || text.contains("not permitted") ? .permission : .kernel
-            throw GeoFilterError(code, "\(program) failed (exit \(process.terminationStatus)): \(text)")
+            throw GeoFilterError(code, "\(program) failed (exit \(result.status)): \(text)")
         }
-        return String(decoding: collected.output, as: UTF8.self)
+        return result.output
     }
-}
-
-/// The two outputs of a tool, written by the reader threads before the group is waited on.
-private final class OutputBox: @unchecked Sendable {
-    var output = Data()
-    var errors = Data()
 }

@@ -193,6 +193,27 @@ int CNetfilterShim_ipset_destroy(CNetfilterShim_ipset *_Nonnull handle, const ch
 /// Returns 0, CNetfilterShim_IPSET_NO_SUCH_SET, or another negative value.
 int CNetfilterShim_ipset_list(CNetfilterShim_ipset *_Nonnull handle, const char *_Nullable name, int headers_only);
 
+// MARK: - Helper programs
+
+/// Bytes a program printed (malloc'd, NUL-terminated; free with CNetfilterShim_output_free).
+typedef struct CNetfilterShim_output {
+    char *_Nullable bytes;
+    size_t length;
+    size_t capacity;
+} CNetfilterShim_output;
+
+/// Frees an output buffer's bytes.
+void CNetfilterShim_output_free(CNetfilterShim_output *_Nonnull buffer);
+
+/// Runs the program at `path` with `argv` (NULL-terminated, argv[0] first) to its end, writing
+/// `input` to its standard input and collecting its standard output and error. Sets
+/// `*exit_status` (128 + signal when killed). Returns 0, or a negative errno when the program
+/// could not be started or read.
+int CNetfilterShim_run_process(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                               const uint8_t *_Nullable input, size_t input_length,
+                               CNetfilterShim_output *_Nonnull output, CNetfilterShim_output *_Nonnull errors,
+                               int *_Nonnull exit_status);
+
 // MARK: - gzip (zlib), for compressed data files
 
 /// A zlib inflate stream that reads gzip (one or more members) or zlib data.
