@@ -10,10 +10,14 @@ struct CNetfilterShim_inflater {
 };
 
 CNetfilterShim_inflater *CNetfilterShim_inflater_create(void) {
+    return CNetfilterShim_inflater_create_format(0);
+}
+
+CNetfilterShim_inflater *CNetfilterShim_inflater_create_format(int raw) {
     CNetfilterShim_inflater *inflater = calloc(1, sizeof *inflater);
     if (inflater == NULL) return NULL;
-    // 15 + 32: window of 32 KiB, detect a gzip or zlib header automatically.
-    if (inflateInit2(&inflater->stream, 15 + 32) != Z_OK) {
+    // 15 + 32: window of 32 KiB, detect a gzip or zlib header automatically; -15: raw deflate.
+    if (inflateInit2(&inflater->stream, raw ? -15 : 15 + 32) != Z_OK) {
         free(inflater);
         return NULL;
     }

@@ -6,10 +6,13 @@ extension GeoDatabase {
     /// - Parameters:
     ///   - source: where the data is.
     ///   - options: strict (default) or lenient, and the limits on input size.
+    ///   - rowProgress: called with the running row count every 65,536 rows while parsing.
     /// - Throws: ``GeoFilterError`` naming the file, line and field of the first malformed row
     ///   (strict mode), or the file that cannot be read.
-    public static func load(_ source: DataSource, options: ParseOptions = .strict) throws(GeoFilterError) -> GeoDatabase {
-        var collector = GeoRowCollector(options: options)
+    public static func load(
+        _ source: DataSource, options: ParseOptions = .strict, rowProgress: ((Int) -> Void)? = nil
+    ) throws(GeoFilterError) -> GeoDatabase {
+        var collector = GeoRowCollector(options: options, rowProgress: rowProgress)
         switch source {
         case .bundled:
             return try BundledSnapshot.load()

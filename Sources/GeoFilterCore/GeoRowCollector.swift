@@ -16,8 +16,13 @@ struct GeoRowCollector {
     var report = ParseReport()
     var files: [String] = []
     let options: ParseOptions
+    /// Called with the running row count every 65,536 rows (progress for a host UI).
+    var rowProgress: ((Int) -> Void)?
 
-    init(options: ParseOptions) { self.options = options }
+    init(options: ParseOptions, rowProgress: ((Int) -> Void)? = nil) {
+        self.options = options
+        self.rowProgress = rowProgress
+    }
 
     /// Registers a file and returns its index for rows.
     mutating func beginFile(_ name: String) -> UInt16 {
@@ -50,6 +55,7 @@ struct GeoRowCollector {
     @inline(__always)
     private mutating func countRow(file: UInt16, line: Int) throws(GeoFilterError) {
         report.rows += 1
+        if report.rows & 0xFFFF == 0, let rowProgress { rowProgress(report.rows) }
         if report.rows > options.maximumRows {
             throw GeoFilterError(
                 .limitExceeded, "more than \(options.maximumRows) rows; raise ParseOptions.maximumRows if this is expected",

@@ -4,10 +4,10 @@ internal import CNetfilterShim
 final class Inflater {
     private let handle: OpaquePointer
 
-    /// Creates the stream.
+    /// Creates the stream: gzip or zlib data, or with `raw` a bare deflate stream (zip entries).
     /// - Throws: ``GeoFilterError`` when zlib cannot allocate it.
-    init() throws(GeoFilterError) {
-        guard let handle = CNetfilterShim_inflater_create() else {
+    init(raw: Bool = false) throws(GeoFilterError) {
+        guard let handle = CNetfilterShim_inflater_create_format(raw ? 1 : 0) else {
             throw GeoFilterError(.io, "cannot start a gzip decompressor (out of memory)")
         }
         self.handle = handle
@@ -46,11 +46,40 @@ final class Inflater {
 }
 
 extension Inflater {
-    /// Inflates a whole zlib or gzip buffer that must expand to exactly `expectedLength` bytes.
+    /// Inflates a whole gzip buffer of unknown expanded size, refusing more than `limit` bytes.
+    ///
+    /// - Throws: ``GeoFilterError`` when the data is corrupt, truncated or too large.
+    static func inflateAll(_ input: [UInt8], limit: Int) throws(GeoFilterError) -> [UInt8] {
+        let inflater = try Inflater()
+        var output = [UInt8](repeating: 0, count: min(limit + 1, max(1 << 16, input.count * 4)))
+        var consumed = 0
+        var produced = 0
+        while consumed < input.count {
+            if produced == output.count {
+                guard output.count <= limit else {
+                    throw GeoFilterError(.limitExceeded, "the compressed data expands to more than \(limit) bytes")
+                }
+                output.append(contentsOf: [UInt8](repeating: 0, count: min(output.count, limit + 1 - output.count)))
+            }
+            let (used, made) = try inflater.inflate(input, consumed..<input.count, into: &output, at: produced)
+            consumed += used
+            produced += made
+            if used == 0 && made == 0 { break }
+        }
+        guard produced <= limit else { throw GeoFilterError(.limitExceeded, "the compressed data expands to more than \(limit) bytes") }
+        guard consumed == input.count, inflater.atMemberEnd else {
+            throw GeoFilterError(.invalidInput, "the compressed data is truncated")
+        }
+        output.removeLast(output.count - produced)
+        return output
+    }
+
+    /// Inflates a whole zlib or gzip buffer (or with `raw` a bare deflate stream) that must
+    /// expand to exactly `expectedLength` bytes.
     ///
     /// - Throws: ``GeoFilterError`` when the data is corrupt, truncated or of another length.
-    static func inflateAll(_ input: [UInt8], expectedLength: Int) throws(GeoFilterError) -> [UInt8] {
-        let inflater = try Inflater()
+    static func inflateAll(_ input: [UInt8], expectedLength: Int, raw: Bool = false) throws(GeoFilterError) -> [UInt8] {
+        let inflater = try Inflater(raw: raw)
         var output = [UInt8](repeating: 0, count: expectedLength + 1)
         var consumed = 0
         var produced = 0
