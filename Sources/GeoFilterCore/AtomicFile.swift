@@ -37,6 +37,16 @@ enum AtomicFile {
         throw GeoFilterError(.io, "cannot create a temporary file in \(directory)")
     }
 
+    /// Creates a temporary directory (removed by ``removeTemporaries(in:)`` if left behind).
+    static func temporaryDirectory(in directory: String, named name: String) throws(GeoFilterError) -> String {
+        for _ in 0..<8 {
+            let candidate = "\(directory)/\(temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            if mkdir(candidate, 0o755) == 0 { return candidate }
+            if errno != EEXIST { throw GeoFilterError(.io, "cannot create a directory in \(directory): \(errnoText())") }
+        }
+        throw GeoFilterError(.io, "cannot create a temporary directory in \(directory)")
+    }
+
     /// Renames `source` over `target` and makes the rename durable.
     static func move(_ source: String, to target: String) throws(GeoFilterError) {
         guard rename(source, target) == 0 else {

@@ -18,6 +18,16 @@ enum CivilDate {
 
     /// `YYYY-MM-DD` of seconds since 1970.
     static func isoDate(_ seconds: Int64) -> String {
+        let (year, month, day) = components(seconds)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    /// The UTC year, month and day of seconds since 1970 (Howard Hinnant's civil_from_days).
+    static func components(_ seconds: Int64) -> (year: Int, month: Int, day: Int) {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) + 719_468
         let era = (days >= 0 ? days : days - 146_096) / 146_097
         let dayOfEra = days - era * 146_097
@@ -26,12 +36,7 @@ enum CivilDate {
         let mp = (5 * dayOfYear + 2) / 153
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses an RFC 1123 date such as `Thu, 25 Jun 2026 04:33:59 GMT`.
