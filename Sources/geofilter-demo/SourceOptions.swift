@@ -15,8 +15,28 @@ struct SourceOptions: ParsableArguments {
     @Flag(name: .long, help: "Skip and count malformed rows instead of stopping at the first one.")
     var lenient = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Use the last good copy that `update` kept in this directory (the bundled database when it is empty or corrupt).",
+            valueName: "DIR"))
+    var cache: String?
+
     /// Loads the database the options name.
     func load() throws(GeoFilterError) -> GeoDatabase {
+        if let cache {
+            guard source == "bundled" else { throw GeoFilterError(.invalidInput, "use either --cache or --source, not both") }
+            GeoFilterBundledData.register()
+            let (database, origin) = try DataCache.load(directory: cache)
+            switch origin {
+            case .cache: break
+            case .bundledEmptyCache:
+                try FileOutput.standardError.write("geofilter-demo: warning: the cache \(cache) is empty; using the bundled database\n")
+            case .bundledUnusableCache(let reason):
+                try FileOutput.standardError.write("geofilter-demo: warning: the cache \(cache) is unusable (\(reason)); using the bundled database\n")
+            }
+            return database
+        }
         let source = try DataSource(spec: source)
         if source == .bundled { GeoFilterBundledData.register() }
         return try GeoDatabase.load(source, options: lenient ? .lenient : .strict)
