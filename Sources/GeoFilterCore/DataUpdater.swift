@@ -100,7 +100,7 @@ public struct DataUpdater: Sendable {
     /// The cached download of a file (same URL or one of its fallbacks), when its bytes are intact.
     private func cachedFile(for remote: UpdateSource.RemoteFile, in manifest: CacheManifest?) -> CacheManifest.File? {
         guard let file = manifest?.files.first(where: { $0.url == remote.url || remote.fallbacks.contains($0.url) }),
-            let bytes = try? GeoSnapshot.readAll(path: "\(cache.downloadsDirectory)/\(file.name)"),
+            let bytes = try? GeoSnapshot.readAll(path: "\(cache.downloadsDirectory)/\(file.name)", decompressing: false),
             SHA256.hex(SHA256.hash(bytes)) == file.sha256
         else { return nil }
         return file
@@ -113,11 +113,11 @@ public struct DataUpdater: Sendable {
         var names: [String: String] = [:]  // path in the work directory -> URL, for error messages
         var paths: [String] = []
         var geoLite2Directory: String?
-        for (remote, download) in zip(source.files, downloads) {
+        for download in downloads {
             let local = download.temporaryPath ?? "\(cache.downloadsDirectory)/\(download.file.name)"
             switch source.format {
             case .geoLite2CSV:
-                let members = try ArchiveReader.zipMembers(try GeoSnapshot.readAll(path: local), limit: configuration.parseOptions.maximumDecompressedBytes) {
+                let members = try ArchiveReader.zipMembers(try GeoSnapshot.readAll(path: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes) {
                     $0.hasSuffix("-Blocks-IPv4.csv") || $0.hasSuffix("-Blocks-IPv6.csv") || $0.hasSuffix("-Locations-en.csv")
                 }
                 let folder = UpdateSource.fileName(of: members.first?.path ?? "GeoLite2-Country-CSV")
@@ -127,16 +127,16 @@ public struct DataUpdater: Sendable {
                     try write(member.bytes, to: path)
                     names[path] = "\(download.file.url)#\(member.name)"
                 }
-            case .ipdeny where remote.name.hasSuffix(".tar.gz") || remote.name.hasSuffix(".tgz"):
-                let archive = try Inflater.inflateAll(try GeoSnapshot.readAll(path: local), limit: configuration.parseOptions.maximumDecompressedBytes)
-                let folder = remote.name.hasPrefix("ipv6") ? "ipv6" : "ipv4"
+            case .ipdeny where download.name.hasSuffix(".tar.gz") || download.name.hasSuffix(".tgz"):
+                let archive = try Inflater.inflateAll(try GeoSnapshot.readAll(path: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes)
+                let folder = download.name.hasPrefix("ipv6") ? "ipv6" : "ipv4"
                 for member in try ArchiveReader.tarMembers(archive, accept: Self.isZoneName) {
                     let path = "\(work)/\(folder)/\(member.name)"
                     try write(member.bytes, to: path)
                     names[path] = "\(download.file.url)#\(member.name)"
                 }
             default:
-                let path = "\(work)/\(remote.name)"
+                let path = "\(work)/\(download.name)"
                 try AtomicFile.makeDirectory(AtomicFile.directoryOf(path))
                 guard symlink(local.hasPrefix("/") ? local : FileManager.default.currentDirectoryPath + "/" + local, path) == 0 else {
                     throw GeoFilterError(.io, "cannot link \(path): \(errnoText())")
@@ -215,6 +215,8 @@ public struct DataUpdater: Sendable {
 struct Download {
     var file: CacheManifest.File
     var temporaryPath: String?
+    /// Where the file is placed to be read (`ipv4/cn.zone`: in a folder).
+    var name: String
 }
 
 /// Set when an update's consumer goes away.

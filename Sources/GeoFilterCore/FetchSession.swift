@@ -18,15 +18,17 @@ struct FetchSession {
         let urls = [remote.url] + remote.fallbacks
         for (index, url) in urls.enumerated() {
             let conditional = cached?.url == url ? cached : nil
-            guard let fetched = try fetchURL(url, name: remote.name, conditional: conditional, lastChance: index == urls.count - 1) else {
+            // A fallback keeps its own name (DB-IP's month is read from it).
+            let name = index == 0 ? remote.name : UpdateSource.fileName(of: url)
+            guard let fetched = try fetchURL(url, name: name, conditional: conditional, lastChance: index == urls.count - 1) else {
                 continue  // 404: try the next URL
             }
             if case .notModified = fetched {
                 progress(.notModified(url: url))
-                return Download(file: conditional!, temporaryPath: nil)
+                return Download(file: conditional!, temporaryPath: nil, name: name)
             }
             guard case .downloaded(let path, let response) = fetched else { continue }
-            let bytes = try GeoSnapshot.readAll(path: path)
+            let bytes = try GeoSnapshot.readAll(path: path, decompressing: false)
             if let checksum = remote.checksum {
                 do throws(GeoFilterError) {
                     try verify(bytes, checksum, url: url)
@@ -37,14 +39,14 @@ struct FetchSession {
             }
             progress(.downloaded(url: url, bytes: UInt64(bytes.count)))
             let file = CacheManifest.File(
-                url: url, name: remote.name.replacingSlashes, etag: response.etag, lastModified: response.lastModified,
+                url: url, name: name.replacingSlashes, etag: response.etag, lastModified: response.lastModified,
                 sha256: SHA256.hex(SHA256.hash(bytes)), bytes: UInt64(bytes.count))
             if let cached, cached.sha256 == file.sha256 {
                 // The same bytes again (a server without validators): the cached copy is current.
                 unlink(path)
-                return Download(file: file, temporaryPath: nil)
+                return Download(file: file, temporaryPath: nil, name: name)
             }
-            return Download(file: file, temporaryPath: path)
+            return Download(file: file, temporaryPath: path, name: name)
         }
         throw GeoFilterError(.io, "\(urls.joined(separator: " and ")): not found (HTTP 404)")
     }
@@ -162,7 +164,7 @@ struct FetchSession {
         guard case .downloaded(let path, _)? = try fetchURL(checksumURL, name: "checksum", conditional: nil, lastChance: true) else {
             throw GeoFilterError(.io, "\(checksumURL): no checksum was received")
         }
-        let text = String(decoding: (try? GeoSnapshot.readAll(path: path)) ?? [], as: UTF8.self)
+        let text = String(decoding: (try? GeoSnapshot.readAll(path: path, decompressing: false)) ?? [], as: UTF8.self)
         unlink(path)
         // The first token of the right length that is all hex digits, on the first non-empty
         // line (`MD5 (name) = HASH`, `HASH  name`, or a bare hash); an HTML page has none.

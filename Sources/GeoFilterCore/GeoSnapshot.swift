@@ -146,9 +146,9 @@ public enum GeoSnapshot {
         return SegmentMap(starts: starts, ends: ends, codes: codes)
     }
 
-    /// The bytes of a file.
-    static func readAll(path: String) throws(GeoFilterError) -> [UInt8] {
-        let input = try InputFile(path: path)
+    /// The bytes of a file (of a gzip file, its content, unless `decompressing` is false).
+    static func readAll(path: String, decompressing: Bool = true) throws(GeoFilterError) -> [UInt8] {
+        let input = try InputFile(path: path, decompressing: decompressing)
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {

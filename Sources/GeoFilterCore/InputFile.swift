@@ -26,9 +26,11 @@ final class InputFile {
 
     /// Opens `path` (`-` is standard input).
     ///
-    /// - Parameter decompressedLimit: the most bytes a compressed file may expand to.
+    /// - Parameters:
+    ///   - decompressedLimit: the most bytes a compressed file may expand to.
+    ///   - decompressing: false to read a gzip file's bytes as they are.
     /// - Throws: ``GeoFilterError`` naming the file when it cannot be opened or read.
-    init(path: String, decompressedLimit: Int = 4 << 30) throws(GeoFilterError) {
+    init(path: String, decompressedLimit: Int = 4 << 30, decompressing: Bool = true) throws(GeoFilterError) {
         let fd: Int32
         if path == "-" {
             name = "<stdin>"
@@ -57,7 +59,7 @@ final class InputFile {
             filled += count
         }
         pendingEnd = filled
-        isCompressed = filled >= 2 && pending[0] == 0x1F && pending[1] == 0x8B
+        isCompressed = decompressing && filled >= 2 && pending[0] == 0x1F && pending[1] == 0x8B
         if isCompressed {
             do { inflater = try Inflater() } catch {
                 if ownsDescriptor { close(fd) }
