@@ -48,6 +48,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "pbx-host-example",
+            dependencies: ["GeoFilterCore", "GeoFilterBundledData"],
+            path: "Examples/PBXHost",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GeoFilterTestSupport",
             path: "Tests/GeoFilterTestSupport",

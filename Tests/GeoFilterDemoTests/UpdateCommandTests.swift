@@ -96,3 +96,14 @@ struct UpdateCommandTests {
         #expect(!snapshots.isEmpty)
     }
 }
+
+@Suite("Docs")
+struct DocsTests {
+    @Test("Docs/Embedding.md shows the pbx-host-example code unchanged")
+    func embeddingPageMatchesExample() throws {
+        let root = UpdateServer.root
+        let page = try String(contentsOfFile: root + "/Docs/Embedding.md", encoding: .utf8)
+        let code = try String(contentsOfFile: root + "/Examples/PBXHost/main.swift", encoding: .utf8)
+        #expect(page.contains("```swift\n" + code + "```\n"))
+    }
+}
