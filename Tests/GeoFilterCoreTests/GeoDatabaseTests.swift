@@ -1,4 +1,5 @@
 import Foundation
+import GeoFilterTestSupport
 import GeoFilterBundledData
 import Testing
 
@@ -195,14 +196,7 @@ struct SnapshotTests {
         let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let path = try TestPaths.temporaryFile("", name: "blob")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let expected = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+        let expected = try runProcess("/usr/bin/sha256sum", [path]).standardOutput.prefix(64)
         #expect(SHA256.hex(SHA256.hash(bytes)) == expected)
     }
 }

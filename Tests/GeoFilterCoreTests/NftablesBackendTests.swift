@@ -1,5 +1,6 @@
 import Foundation
 import GeoFilterBundledData
+import GeoFilterTestSupport
 import Testing
 
 @testable import GeoFilterCore
@@ -112,9 +113,8 @@ struct NftablesBackendTests {
         let changed = try plan(.blockSelected, "CN,RU")
         #expect(try backend.apply(changed).digest == changed.digest)
         FileManager.default.createFile(atPath: go, contents: Data())
-        client.waitUntilExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(client.terminationStatus == 0)
+        #expect(waitForExit(client) == 0)
         #expect(text == "connected\ntwo\n")
     }
 
