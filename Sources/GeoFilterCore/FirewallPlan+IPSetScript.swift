@@ -83,16 +83,16 @@ extension FirewallPlan {
 
     /// The rules as `iptables-restore --noflush` (IPv4) or `ip6tables-restore --noflush` (IPv6)
     /// input: the plan's chain (declaring it flushes it) with the rules in order, jumped to
-    /// first from INPUT (and FORWARD) unless `existingJumps` already has that jump.
+    /// first from INPUT (and FORWARD) unless `existingJumps` already has that jump; a jump in
+    /// `existingJumps` from a direction the plan no longer filters is deleted.
     public func iptablesScript(
         _ family: IPAddressFamily, names: KernelNames = .standard, existingJumps: Set<String> = [], dropRules: Bool = true
     ) -> String {
         var out = "# GeoFilter plan sha256:\(digest)\n*filter\n:\(names.chain) - [0:0]\n"
         for line in iptablesRules(family, names: names, dropRules: dropRules) { out += line + "\n" }
-        for direction in policy.directions.sorted() {
-            let hook = direction == .input ? "INPUT" : "FORWARD"
-            if !existingJumps.contains(hook) { out += "-I \(hook) 1 -j \(names.chain)\n" }
-        }
+        let hooks = Set(policy.directions.map { $0 == .input ? "INPUT" : "FORWARD" })
+        for hook in existingJumps.subtracting(hooks).sorted() { out += "-D \(hook) -j \(names.chain)\n" }
+        for hook in hooks.subtracting(existingJumps).sorted() { out += "-I \(hook) 1 -j \(names.chain)\n" }
         out += "COMMIT\n"
         return out
     }

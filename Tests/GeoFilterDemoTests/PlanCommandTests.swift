@@ -120,6 +120,13 @@ struct ApplyCommandTests {
             #expect(applied.status == 0, "\(applied.standardError)")
             #expect(applied.standardOutput.hasPrefix("applied sha256:"))
             #expect(try DemoProcess.demo(apply).standardOutput.hasPrefix("unchanged sha256:"))
+            // Filtering forwarded traffic too, then no longer: the FORWARD jump comes and goes.
+            let iptablesSave = ["netns", "exec", name, "iptables-save"]
+            #expect(try DemoProcess.demo(apply + ["--forward"]).status == 0)
+            #expect(try DemoProcess.run("/usr/sbin/ip", iptablesSave).standardOutput.contains("-A FORWARD -j GEOFILTER"))
+            #expect(try DemoProcess.demo(apply).standardOutput.hasPrefix("applied sha256:"))
+            let saved = try DemoProcess.run("/usr/sbin/ip", iptablesSave).standardOutput
+            #expect(!saved.contains("-A FORWARD -j GEOFILTER") && saved.contains("-A INPUT -j GEOFILTER"), "\(saved)")
             let status = try DemoProcess.demo(["status", "--backend", "ipset", "--netns", name])
             #expect(status.standardOutput.contains("backend:   ipset") && status.standardOutput.contains("countries: 2: AU CN"), "\(status.standardOutput)")
             #expect(status.standardOutput.contains("geofilter-geo4"))
