@@ -43,7 +43,11 @@ public struct DataUpdater: Sendable {
         for remote in source.files {
             downloads.append(try session.fetch(remote, cached: cachedFile(for: remote, in: previous)))
         }
-        if let previous, downloads.allSatisfy({ $0.temporaryPath == nil }) {
+        // Unchanged: every file is the cached one, and the cached copy was built from exactly
+        // these files (not from a source with more or other files).
+        if let previous, downloads.allSatisfy({ $0.temporaryPath == nil }),
+            Set(previous.files.map(\.url)) == Set(downloads.map(\.file.url))
+        {
             var manifest = previous
             manifest.checkedAt = now
             manifest.files = downloads.map(\.file)

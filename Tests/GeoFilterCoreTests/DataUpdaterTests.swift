@@ -132,6 +132,29 @@ struct DataUpdaterTests {
         }
     }
 
+    @Test("A source with fewer files than the cached copy's is rebuilt, not reported unchanged; the coverage check still guards it")
+    func changedSourceIsRebuilt() throws {
+        try withServer { server, cache in
+            try server.put("geoip", fixture: "ipfire/geoip")
+            try server.put("geoip6", fixture: "ipfire/geoip6")
+            _ = try DataUpdater(cacheDirectory: cache, configuration: fast).run(ipfireSource(server))
+            let ipv4Only = UpdateSource(format: .ipfire, files: [.init(url: server.url("geoip"))])
+            // Every IPv6 address is lost: refused by default...
+            let refused = #expect(throws: GeoFilterError.self) { try DataUpdater(cacheDirectory: cache, configuration: fast).run(ipv4Only) }
+            #expect(refused?.message.contains("fewer IPv6 addresses") == true, "\(String(describing: refused))")
+            // ...and accepted when the host allows it, rebuilt from the cached IPv4 file (a 304).
+            var events: [UpdateEvent] = []
+            let accepting = UpdateConfiguration(retries: 0, maximumCoverageLoss: 1, maximumCountryLoss: 1)
+            let result = try DataUpdater(cacheDirectory: cache, configuration: accepting).run(ipv4Only, progress: { events.append($0) })
+            #expect(result.outcome == .updated)
+            #expect(events.contains(.notModified(url: server.url("geoip"))))
+            let database = try #require(try DataCache(directory: cache).loadLastGood())
+            #expect(database.lookup(try IPAddress(parsing: "2001:2::1")) == nil)
+            #expect(database.lookup(try IPAddress(parsing: "1.0.1.1"))?.region == RegionCode(try Country(code: "CN")))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: cache + "/downloads") == ["geoip"])
+        }
+    }
+
     @Test("A 5xx answered once is retried with back-off; the retry is reported")
     func retries() throws {
         try withServer { server, cache in
