@@ -11,7 +11,9 @@ internal import Synchronization
 /// addresses or countries; and only then replaces the cached copy, atomically. Any failure
 /// leaves the previous copy as it was.
 public struct DataUpdater: Sendable {
+    /// Where the last good copy is kept.
     public var cache: DataCache
+    /// Timeouts, retries and the validation limits.
     public var configuration: UpdateConfiguration
 
     public init(cacheDirectory: String, configuration: UpdateConfiguration = UpdateConfiguration()) {

@@ -16,6 +16,7 @@ public struct UpdateConfiguration: Sendable, Hashable {
         }
     }
 
+    /// Network time limits.
     public var timeouts: Timeouts
     /// Further attempts after a failed one (timeouts, connection errors, HTTP 5xx and 429).
     public var retries: Int
@@ -68,8 +69,10 @@ public enum UpdateEvent: Sendable, Hashable {
 
 /// Counts describing one copy of the data, kept in the cache manifest.
 public struct UpdateFigures: Sendable, Hashable, Codable {
+    /// Ranges with a region, IPv4 and IPv6.
     public var ipv4Ranges: Int
     public var ipv6Ranges: Int
+    /// IPv4 addresses with a region.
     public var ipv4Addresses: UInt64
     /// IPv6 addresses as a floating-point count (2^128 does not fit an integer).
     public var ipv6Addresses: Double
@@ -105,6 +108,7 @@ public struct UpdateResult: Sendable, Hashable {
         case unchanged
     }
 
+    /// Whether the cache's copy was replaced.
     public var outcome: Outcome
     /// The manifest of the cache's last good copy after the update.
     public var manifest: CacheManifest

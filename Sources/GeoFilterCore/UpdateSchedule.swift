@@ -5,7 +5,9 @@ public struct UpdateSchedule: Sendable, Hashable, Codable {
         case sunday = 0, monday, tuesday, wednesday, thursday, friday, saturday
     }
 
+    /// The day of the week the update runs.
     public var weekday: Weekday
+    /// The local time of day (24-hour clock).
     public var hour: Int
     public var minute: Int
     /// The host's offset from UTC in seconds (east positive), so "03:00" is local time.

@@ -29,9 +29,11 @@ public struct UpdateSource: Sendable, Hashable, CustomStringConvertible {
 
     /// One file to download.
     public struct RemoteFile: Sendable, Hashable {
+        /// Where the file is downloaded from.
         public var url: String
         /// The file's name where it is read (`ipv4/cn-aggregated.zone` puts it in a folder).
         public var name: String
+        /// The checksum file that must match, if the source publishes one.
         public var checksum: Checksum?
         /// URLs tried in order when `url` answers 404 (DB-IP's previous month early in a month).
         public var fallbacks: [String]
@@ -44,7 +46,9 @@ public struct UpdateSource: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// How the files are read.
     public var format: Format
+    /// The files to download, in order.
     public var files: [RemoteFile]
     /// `user:password` for HTTP Basic authentication (MaxMind's account id and licence key);
     /// never written to the cache or shown.
