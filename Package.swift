@@ -22,7 +22,6 @@ let package = Package(
             name: "CNetfilterShim",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [
-                .linkedLibrary("ipset"),
                 .linkedLibrary("nftnl"),
                 .linkedLibrary("mnl"),
                 .linkedLibrary("z"),

@@ -3,6 +3,8 @@
 // libipset keeps its type list and set cache in globals and is not thread-safe: the Swift
 // wrapper serialises every call made through these functions.
 #include <libipset/ipset.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,15 +15,93 @@
 #include "loader.h"
 #include "netns.h"
 
+// libipset is opened with dlopen on first use, so a host without it (an nftables-only system)
+// still starts, and the ipset backend reports "libipset is not installed" instead.
+static struct {
+    void *library;
+    char error[256];
+    __typeof__(&ipset_load_types) load_types;
+    __typeof__(&ipset_session_init) session_init;
+    __typeof__(&ipset_session_fini) session_fini;
+    __typeof__(&ipset_session_data) session_data;
+    __typeof__(&ipset_session_report_msg) session_report_msg;
+    __typeof__(&ipset_session_report_reset) session_report_reset;
+    __typeof__(&ipset_session_output) session_output;
+    __typeof__(&ipset_envopt_set) envopt_set;
+    __typeof__(&ipset_envopt_unset) envopt_unset;
+    __typeof__(&ipset_cmd) cmd;
+    __typeof__(&ipset_commit) commit;
+    __typeof__(&ipset_type_get) type_get;
+    __typeof__(&ipset_data_set) data_set;
+    __typeof__(&ipset_data_family) data_family;
+    __typeof__(&ipset_data_reset) data_reset;
+    __typeof__(&ipset_cache_fini) cache_fini;
+} lib;
+
+static pthread_once_t library_loaded = PTHREAD_ONCE_INIT;
+
+static void load_library(void) {
+    const char *name = getenv("GEOFILTER_LIBIPSET");
+    lib.library = dlopen(name != NULL && *name ? name : "libipset.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (lib.library == NULL) {
+        snprintf(lib.error, sizeof lib.error, "libipset is not installed (Debian: apt-get install libipset13): %s", dlerror());
+        return;
+    }
+#define RESOLVE(field, symbol) \
+    if ((lib.field = (__typeof__(lib.field))dlsym(lib.library, #symbol)) == NULL) { \
+        snprintf(lib.error, sizeof lib.error, "the libipset found lacks %s (version 7 or later is needed)", #symbol); \
+        lib.library = NULL; return; }
+    RESOLVE(load_types, ipset_load_types)
+    RESOLVE(session_init, ipset_session_init)
+    RESOLVE(session_fini, ipset_session_fini)
+    RESOLVE(session_data, ipset_session_data)
+    RESOLVE(session_report_msg, ipset_session_report_msg)
+    RESOLVE(session_report_reset, ipset_session_report_reset)
+    RESOLVE(session_output, ipset_session_output)
+    RESOLVE(envopt_set, ipset_envopt_set)
+    RESOLVE(envopt_unset, ipset_envopt_unset)
+    RESOLVE(cmd, ipset_cmd)
+    RESOLVE(commit, ipset_commit)
+    RESOLVE(type_get, ipset_type_get)
+    RESOLVE(data_set, ipset_data_set)
+    RESOLVE(data_family, ipset_data_family)
+    RESOLVE(data_reset, ipset_data_reset)
+    RESOLVE(cache_fini, ipset_cache_fini)
+#undef RESOLVE
+    lib.load_types();
+}
+
+const char *CNetfilterShim_ipset_library_error(void) {
+    pthread_once(&library_loaded, load_library);
+    return lib.library == NULL ? lib.error : NULL;
+}
+
 const char *CNetfilterShim_ipset_library_path(void) {
-    // Reference the symbol so the link step keeps libipset as a dependency.
-    (void)&ipset_session_init;
-    return CNetfilterShim_path_of_symbol("ipset_session_init");
+    if (CNetfilterShim_ipset_library_error() != NULL) return NULL;
+    Dl_info info;
+    return dladdr((void *)lib.session_init, &info) != 0 ? info.dli_fname : NULL;
 }
 
 int CNetfilterShim_ipset_protocol_version(void) {
     return IPSET_PROTOCOL;
 }
+
+// From here on, libipset's functions are called through the loaded library.
+#define ipset_session_init(...) lib.session_init(__VA_ARGS__)
+#define ipset_session_fini(...) lib.session_fini(__VA_ARGS__)
+#define ipset_session_data(...) lib.session_data(__VA_ARGS__)
+#define ipset_session_report_msg(...) lib.session_report_msg(__VA_ARGS__)
+#define ipset_session_report_reset(...) lib.session_report_reset(__VA_ARGS__)
+#define ipset_session_output(...) lib.session_output(__VA_ARGS__)
+#define ipset_envopt_set(...) lib.envopt_set(__VA_ARGS__)
+#define ipset_envopt_unset(...) lib.envopt_unset(__VA_ARGS__)
+#define ipset_cmd(...) lib.cmd(__VA_ARGS__)
+#define ipset_commit(...) lib.commit(__VA_ARGS__)
+#define ipset_type_get(...) lib.type_get(__VA_ARGS__)
+#define ipset_data_set(...) lib.data_set(__VA_ARGS__)
+#define ipset_data_family(...) lib.data_family(__VA_ARGS__)
+#define ipset_data_reset(...) lib.data_reset(__VA_ARGS__)
+#define ipset_cache_fini(...) lib.cache_fini(__VA_ARGS__)
 
 // MARK: - Session
 
@@ -56,9 +136,6 @@ static int collect_output(struct ipset_session *session, void *context, const ch
         handle->output_capacity = capacity;
     }
 }
-
-static pthread_once_t types_loaded = PTHREAD_ONCE_INIT;
-static void load_types(void) { ipset_load_types(); }
 
 /// Copies libipset's report (without its trailing newline) into the handle and clears it.
 static int take_report(CNetfilterShim_ipset *handle) {
@@ -100,7 +177,7 @@ static void *open_session(void *argument) {
 }
 
 CNetfilterShim_ipset *CNetfilterShim_ipset_open(const char *netns_path, int *error) {
-    pthread_once(&types_loaded, load_types);
+    if (CNetfilterShim_ipset_library_error() != NULL) { *error = ELIBACC; return NULL; }
     // Sets of another namespace (or another process) may have the same names: start each
     // session with an empty set cache.
     ipset_cache_fini();

@@ -29,6 +29,8 @@ public struct BackendProbe: Sendable, Hashable, Codable {
         case permission
         /// A program the backend needs (iptables-restore) is not installed.
         case missingTool = "missing-tool"
+        /// A library the backend loads when first used (libipset) is not installed.
+        case missingLibrary = "missing-library"
         /// The network namespace does not exist.
         case namespace
         /// Anything else; the message says what.

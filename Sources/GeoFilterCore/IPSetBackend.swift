@@ -54,6 +54,9 @@ public struct IPSetBackend: FirewallBackend {
     }
 
     public func probe() -> BackendProbe {
+        if let reason = IPSetSession.libraryError {
+            return BackendProbe(available: false, message: reason, reason: .missingLibrary)
+        }
         do {
             try IPSetSession.with(namespace: namespace) { (_: IPSetSession) throws(GeoFilterError) in }
             for family in IPAddressFamily.allCases {

@@ -31,6 +31,7 @@ final class IPSetSession {
     private static func open(_ namespace: NetworkNamespace) throws(GeoFilterError) -> IPSetSession {
         var error: Int32 = 0
         guard let handle = CNetfilterShim_ipset_open(namespace.path, &error) else {
+            if let reason = libraryError { throw GeoFilterError(.unsupported, reason) }
             throw GeoFilterError(.kernel, "cannot start an ipset session: out of memory")
         }
         let session = IPSetSession(handle: handle)
@@ -48,6 +49,9 @@ final class IPSetSession {
             throw GeoFilterError(.kernel, "cannot start an ipset session: \(String(cString: strerror(error)))")
         }
     }
+
+    /// Why libipset cannot be loaded (it is opened on first use), or nil when it is loaded.
+    static var libraryError: String? { CNetfilterShim_ipset_library_error().map { String(cString: $0) } }
 
     /// The "ipset unavailable" cases, told apart by libipset's text (it exposes no codes).
     private static func handshakeError(_ text: String) -> GeoFilterError {

@@ -1,9 +1,10 @@
 internal import CNetfilterShim
 
-/// The C libraries GeoFilter's kernel backends are linked against, as the dynamic loader
-/// resolved them in this process.
+/// The C libraries GeoFilter's kernel backends use, as the dynamic loader resolved them in this
+/// process (libnftnl and libmnl are linked; libipset is opened when first needed).
 public struct NetfilterLibraries: Sendable, Hashable {
-    /// The shared object that provides libipset (for example `/lib/x86_64-linux-gnu/libipset.so.13`).
+    /// The shared object that provides libipset (for example `/lib/x86_64-linux-gnu/libipset.so.13`),
+    /// loaded on first use; nil when it is not installed (the ipset backend is then unavailable).
     public let ipsetPath: String?
     /// The shared object that provides libnftnl.
     public let nftnlPath: String?

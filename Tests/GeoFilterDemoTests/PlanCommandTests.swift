@@ -138,6 +138,16 @@ struct ApplyCommandTests {
         }
     }
 
+    @Test("Without libipset the ipset backend is unavailable, in a sentence; nftables still works")
+    func withoutLibipset() throws {
+        let result = try DemoProcess.run(
+            "/usr/bin/env", ["GEOFILTER_LIBIPSET=/nonexistent/libipset.so.13", DemoProcess.executable.path, "apply", "--block", "CN", "--backend", "ipset"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("ipset unavailable: libipset is not installed (Debian: apt-get install libipset13)"), "\(result.standardError)")
+        let plan = try DemoProcess.run("/usr/bin/env", ["GEOFILTER_LIBIPSET=/nonexistent/libipset.so.13", DemoProcess.executable.path, "plan", "--block", "CN"])
+        #expect(plan.status == 0)
+    }
+
     @Test("Without CAP_NET_ADMIN the error says so", .enabled(if: enabled && TestEnvironment.which("setpriv") != nil, "needs root and setpriv"))
     func withoutPrivilege() throws {
         // A copy that the unprivileged user can reach, with the resources beside it.

@@ -14,9 +14,13 @@
 extern "C" {
 #endif
 
-/// The absolute path of the loaded shared object that provides libipset, or NULL when it
-/// cannot be resolved. The string is owned by the dynamic loader.
+/// The absolute path of the shared object that provides libipset (loaded on first use, from
+/// `libipset.so.13` or the path in the environment variable GEOFILTER_LIBIPSET), or NULL when it
+/// cannot be loaded. The string is owned by the dynamic loader.
 const char *_Nullable CNetfilterShim_ipset_library_path(void);
+
+/// Why libipset cannot be loaded, or NULL when it is loaded.
+const char *_Nullable CNetfilterShim_ipset_library_error(void);
 
 /// The ipset netlink protocol version this shim was compiled against (IPSET_PROTOCOL).
 int CNetfilterShim_ipset_protocol_version(void);
@@ -154,7 +158,8 @@ typedef struct CNetfilterShim_ipset CNetfilterShim_ipset;
 
 /// Opens a session and does the protocol handshake (the availability probe): in the network
 /// namespace at `netns_path` when given (from a short-lived thread; the socket stays there).
-/// Returns NULL only when memory runs out. Sets `*error` to 0, to an errno when the namespace
+/// Returns NULL when libipset cannot be loaded (`*error` ELIBACC; the reason in
+/// CNetfilterShim_ipset_library_error) or memory runs out. Sets `*error` to 0, to an errno when the namespace
 /// cannot be entered, or to EPROTO when the handshake failed (the text is in
 /// CNetfilterShim_ipset_error); the handle must be closed in every case.
 CNetfilterShim_ipset *_Nullable CNetfilterShim_ipset_open(const char *_Nullable netns_path, int *_Nonnull error);
