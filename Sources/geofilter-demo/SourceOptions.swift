@@ -37,6 +37,10 @@ struct SourceOptions: ParsableArguments {
             }
             return database
         }
+        if source.contains("http://") || source.contains("https://") {
+            throw GeoFilterError(
+                .invalidInput, "'\(source)' names a URL: download it with `geofilter-demo update --source \(source) --cache DIR`, then use --cache DIR")
+        }
         let source = try DataSource(spec: source)
         if source == .bundled { GeoFilterBundledData.register() }
         return try GeoDatabase.load(source, options: lenient ? .lenient : .strict)

@@ -50,6 +50,8 @@ struct UpdateCommandTests {
         let fallback = try DemoProcess.demo(["lookup", "--cache", cache, "1.0.1.1"])
         #expect(fallback.status == 0 && fallback.standardError.contains("is unusable"), "\(fallback.standardError)")
         #expect(try DemoProcess.demo(["update", "--show", "--cache", cache]).standardOutput.contains("usable:      no"))
+        let url = try DemoProcess.demo(["lookup", "--source", spec, "1.0.1.1"])
+        #expect(url.status != 0 && url.standardError.contains("geofilter-demo update --source \(spec) --cache DIR"), "\(url.standardError)")
         let bad = try DemoProcess.demo(["update", "--source", "dbip-lite:2026-13", "--cache", cache])
         #expect(bad.status != 0 && bad.standardError.contains("not an update source"))
     }
