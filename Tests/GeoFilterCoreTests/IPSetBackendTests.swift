@@ -4,14 +4,6 @@ import Testing
 
 @testable import GeoFilterCore
 
-private func fixtureDatabase() throws -> GeoDatabase {
-    try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
-}
-
-private func plan(_ mode: GeoPolicy.Mode, _ countries: String, trusted: [String] = [], providers: [String] = []) throws -> FirewallPlan {
-    try FirewallPlan(policy: GeoPolicy(mode: mode, countries: countries, trusted: trusted, providers: providers), database: fixtureDatabase())
-}
-
 /// The bundled data's "block all but US CA GB DE FR NL" plan, compiled once.
 private let allButSix: Result<FirewallPlan, any Error> = Result {
     GeoFilterBundledData.register()

@@ -5,14 +5,6 @@ import Testing
 
 @testable import GeoFilterCore
 
-private func fixtureDatabase() throws -> GeoDatabase {
-    try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
-}
-
-private func plan(_ mode: GeoPolicy.Mode, _ countries: String, trusted: [String] = [], providers: [String] = []) throws -> FirewallPlan {
-    try FirewallPlan(policy: GeoPolicy(mode: mode, countries: countries, trusted: trusted, providers: providers), database: fixtureDatabase())
-}
-
 @Suite("nftables backend against the real kernel", .serialized, .enabled(if: ScratchNamespace.enabled, ScratchNamespace.skipReason))
 struct NftablesBackendTests {
     @Test("Block mode drops a blocked country's packets (its counter moves); trusted and provider sources pass; IPv4 and IPv6")

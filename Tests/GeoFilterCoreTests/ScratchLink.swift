@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GeoFilterCore
+
 /// Two namespaces joined by a veth pair: a `server` where GeoFilter is applied (10.99.0.1,
 /// 2001:db8:99::1) and a `client` whose addresses come from real country ranges of the fixture
 /// data, so packets arrive from "China" or "Australia". Deleted by ``delete()``.
@@ -75,4 +77,15 @@ struct ScratchLink {
         let result = try client.run("/usr/bin/ping", ["-c", "3", "-i", "0.2", "-W", "1", "-w", "2", "-I", source, target])
         return result.status == 0
     }
+}
+
+/// The fixture data the kernel tests use (CN 1.0.1.0/24, AU 1.0.0.0/24 and 1.0.4.0/22, JP
+/// 2001:2::/48, US 2001:4:112::/48, ...).
+func fixtureDatabase() throws -> GeoDatabase {
+    try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
+}
+
+/// A plan over the fixture data.
+func plan(_ mode: GeoPolicy.Mode, _ countries: String, trusted: [String] = [], providers: [String] = []) throws -> FirewallPlan {
+    try FirewallPlan(policy: GeoPolicy(mode: mode, countries: countries, trusted: trusted, providers: providers), database: fixtureDatabase())
 }
