@@ -18,7 +18,7 @@ enum ArchiveReader {
             if header.allSatisfy({ $0 == 0 }) { return members }  // end-of-archive blocks
             let name = text(header, 0, 100)
             let prefix = text(header, 345, 155)
-            guard let size = Int(text(header, 124, 12).trimmingCharacters(in: " "), radix: 8), size >= 0 else {
+            guard let size = Int(text(header, 124, 12).trimmingSpaces, radix: 8), size >= 0 else {
                 throw GeoFilterError(.invalidInput, "the tar archive is corrupt (a size field at byte \(offset + 124) is not octal)")
             }
             let type = header[header.startIndex + 156]
@@ -95,12 +95,4 @@ enum ArchiveReader {
 
     /// Whether the header is ustar (which has the prefix field).
     private static func magic(_ header: ArraySlice<UInt8>) -> Bool { text(header, 257, 5) == "ustar" }
-}
-
-extension String {
-    /// The string without leading and trailing characters of `set`.
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
-    }
 }

@@ -111,14 +111,10 @@ enum AtomicFile {
     }
 
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(GeoFilterError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw GeoFilterError(.io, "cannot write \(path): \(errnoText())")
-            }
-            offset += written
+        do {
+            try FileOutput(descriptor: descriptor).write(bytes)
+        } catch {
+            throw GeoFilterError(.io, error.message, location: .init(path: path))
         }
     }
 

@@ -78,40 +78,29 @@ extension CIDRSet {
     func appendElements(
         _ family: IPAddressFamily, style: ElementStyle, before: [UInt8], after: [UInt8], to output: inout [UInt8]
     ) {
-        switch family {
-        case .ipv4: Self.appendElements(v4, style: style, before: before, after: after, to: &output)
-        case .ipv6: Self.appendElements(v6, style: style, before: before, after: after, to: &output)
+        switch (style, family) {
+        case (.ipsetNetwork, _):
+            // The entries the ipset backend loads (the minimal cover, a /0 as two halves).
+            HashNetEntries(self, layout: HashNetLayout(minimal: prefixHistogram(family), family: family))
+                .appendText(before: before, after: after, to: &output)
+        case (.nftInterval, .ipv4): Self.appendIntervals(v4, before: before, after: after, to: &output)
+        case (.nftInterval, .ipv6): Self.appendIntervals(v6, before: before, after: after, to: &output)
         }
     }
 
-    private static func appendElements<V: AddressValue>(
-        _ list: RangeList<V>, style: ElementStyle, before: [UInt8], after: [UInt8], to output: inout [UInt8]
+    private static func appendIntervals<V: AddressValue>(
+        _ list: RangeList<V>, before: [UInt8], after: [UInt8], to output: inout [UInt8]
     ) {
         for index in 0..<list.count {
             let low = list.lows[index]
             let high = list.highs[index]
-            switch style {
-            case .nftInterval:
-                output.append(contentsOf: before)
-                low.appendAddressText(to: &output)
-                if high != low {
-                    output.append(UInt8(ascii: "-"))
-                    high.appendAddressText(to: &output)
-                }
-                output.append(contentsOf: after)
-            case .ipsetNetwork:
-                PrefixSplitter.split(low, high) { start, length in
-                    // hash:net cannot hold a /0: write its two halves.
-                    let pieces = length == 0 ? [(V(0), 1), (V(1) << (V.bitWidth - 1), 1)] : [(start, length)]
-                    for (first, bits) in pieces {
-                        output.append(contentsOf: before)
-                        first.appendAddressText(to: &output)
-                        output.append(UInt8(ascii: "/"))
-                        appendLength(bits, to: &output)
-                        output.append(contentsOf: after)
-                    }
-                }
+            output.append(contentsOf: before)
+            low.appendAddressText(to: &output)
+            if high != low {
+                output.append(UInt8(ascii: "-"))
+                high.appendAddressText(to: &output)
             }
+            output.append(contentsOf: after)
         }
     }
 }

@@ -64,7 +64,7 @@ public struct DataCache: Sendable {
     /// - Throws: ``GeoFilterError`` when the manifest is unreadable or corrupt.
     public func manifest() throws(GeoFilterError) -> CacheManifest? {
         guard FileManager.default.fileExists(atPath: manifestPath) else { return nil }
-        let bytes = try GeoSnapshot.readAll(path: manifestPath, decompressing: false)
+        let bytes = try InputFile.contents(of: manifestPath, decompressing: false)
         let manifest: CacheManifest
         do {
             manifest = try JSONDecoder().decode(CacheManifest.self, from: Data(bytes))
@@ -91,7 +91,7 @@ public struct DataCache: Sendable {
         guard !manifest.snapshot.contains("/") else {
             throw GeoFilterError(.invalidInput, "the cache manifest names a snapshot outside the cache", location: .init(path: manifestPath))
         }
-        let bytes = try GeoSnapshot.readAll(path: path, decompressing: false)
+        let bytes = try InputFile.contents(of: path, decompressing: false)
         guard SHA256.hex(SHA256.hash(bytes)) == manifest.snapshotSHA256 else {
             throw GeoFilterError(.invalidInput, "the cached snapshot does not match its manifest (corrupt or replaced)", location: .init(path: path))
         }

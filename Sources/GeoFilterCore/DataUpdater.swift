@@ -106,7 +106,7 @@ public struct DataUpdater: Sendable {
     /// The cached download of a file (same URL or one of its fallbacks), when its bytes are intact.
     private func cachedFile(for remote: UpdateSource.RemoteFile, in manifest: CacheManifest?) -> CacheManifest.File? {
         guard let file = manifest?.files.first(where: { $0.url == remote.url || remote.fallbacks.contains($0.url) }),
-            let bytes = try? GeoSnapshot.readAll(path: "\(cache.downloadsDirectory)/\(file.name)", decompressing: false),
+            let bytes = try? InputFile.contents(of: "\(cache.downloadsDirectory)/\(file.name)", decompressing: false),
             SHA256.hex(SHA256.hash(bytes)) == file.sha256
         else { return nil }
         return file
@@ -123,7 +123,7 @@ public struct DataUpdater: Sendable {
             let local = download.temporaryPath ?? "\(cache.downloadsDirectory)/\(download.file.name)"
             switch source.format {
             case .geoLite2CSV:
-                let members = try ArchiveReader.zipMembers(try GeoSnapshot.readAll(path: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes) {
+                let members = try ArchiveReader.zipMembers(try InputFile.contents(of: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes) {
                     $0.hasSuffix("-Blocks-IPv4.csv") || $0.hasSuffix("-Blocks-IPv6.csv") || $0.hasSuffix("-Locations-en.csv")
                 }
                 let folder = UpdateSource.fileName(of: members.first?.path ?? "GeoLite2-Country-CSV")
@@ -134,7 +134,7 @@ public struct DataUpdater: Sendable {
                     names[path] = "\(download.file.url)#\(member.name)"
                 }
             case .ipdeny where download.name.hasSuffix(".tar.gz") || download.name.hasSuffix(".tgz"):
-                let archive = try Inflater.inflateAll(try GeoSnapshot.readAll(path: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes)
+                let archive = try Inflater.inflateAll(try InputFile.contents(of: local, decompressing: false), limit: configuration.parseOptions.maximumDecompressedBytes)
                 let folder = download.name.hasPrefix("ipv6") ? "ipv6" : "ipv4"
                 for member in try ArchiveReader.tarMembers(archive, accept: Self.isZoneName) {
                     let path = "\(work)/\(folder)/\(member.name)"

@@ -28,7 +28,7 @@ struct FetchSession {
                 return Download(file: conditional!, temporaryPath: nil, name: name)
             }
             guard case .downloaded(let path, let response) = fetched else { continue }
-            let bytes = try GeoSnapshot.readAll(path: path, decompressing: false)
+            let bytes = try InputFile.contents(of: path, decompressing: false)
             if let checksum = remote.checksum {
                 do throws(GeoFilterError) {
                     try verify(bytes, checksum, url: url)
@@ -164,7 +164,7 @@ struct FetchSession {
         guard case .downloaded(let path, _)? = try fetchURL(checksumURL, name: "checksum", conditional: nil, lastChance: true) else {
             throw GeoFilterError(.io, "\(checksumURL): no checksum was received")
         }
-        let text = String(decoding: (try? GeoSnapshot.readAll(path: path, decompressing: false)) ?? [], as: UTF8.self)
+        let text = String(decoding: (try? InputFile.contents(of: path, decompressing: false)) ?? [], as: UTF8.self)
         unlink(path)
         // The first token of the right length that is all hex digits, on the first non-empty
         // line (`MD5 (name) = HASH`, `HASH  name`, or a bare hash); an HTML page has none.

@@ -111,7 +111,7 @@ extension HashNetEntries {
                 UInt128(bigEndianBytes: bytes).appendAddressText(to: &output)
             }
             output.append(UInt8(ascii: "/"))
-            output.append(contentsOf: Array(String(lengths[index]).utf8))
+            AddressFormatter.appendDecimal(lengths[index], to: &output)
             output.append(contentsOf: after)
         }
     }

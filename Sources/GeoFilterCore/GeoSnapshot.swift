@@ -66,7 +66,7 @@ public enum GeoSnapshot {
     /// - Throws: ``GeoFilterError`` naming the file when it cannot be read or is not a valid,
     ///   complete snapshot.
     public static func load(path: String) throws(GeoFilterError) -> GeoDatabase {
-        let bytes = try readAll(path: path)
+        let bytes = try InputFile.contents(of: path)
         do {
             return try decode(bytes, files: [path])
         } catch {
@@ -144,17 +144,5 @@ public enum GeoSnapshot {
             next = end &+ 1
         }
         return SegmentMap(starts: starts, ends: ends, codes: codes)
-    }
-
-    /// The bytes of a file (of a gzip file, its content, unless `decompressing` is false).
-    static func readAll(path: String, decompressing: Bool = true) throws(GeoFilterError) -> [UInt8] {
-        let input = try InputFile(path: path, decompressing: decompressing)
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = try input.read(into: &buffer, at: 0)
-            if count == 0 { return result }
-            result.append(contentsOf: buffer[0..<count])
-        }
     }
 }

@@ -89,11 +89,9 @@ enum HTTPClient {
 extension Array where Element == String {
     /// Calls `body` with the strings as a C array of C strings (valid only inside `body`).
     fileprivate func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-        let copies = map { strdupOrNil($0) }
+        let copies = map { strdup($0) }
         defer { copies.forEach { free($0) } }
         let pointers = copies.map { UnsafePointer($0) }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
-
-private func strdupOrNil(_ text: String) -> UnsafeMutablePointer<CChar>? { strdup(text) }

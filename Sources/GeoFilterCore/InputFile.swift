@@ -137,3 +137,17 @@ final class InputFile {
 func errnoText() -> String {
     String(cString: strerror(errno))
 }
+
+extension InputFile {
+    /// The bytes of a file (of a gzip file, its content, unless `decompressing` is false).
+    static func contents(of path: String, decompressing: Bool = true) throws(GeoFilterError) -> [UInt8] {
+        let input = try InputFile(path: path, decompressing: decompressing)
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try input.read(into: &buffer, at: 0)
+            if count == 0 { return result }
+            result.append(contentsOf: buffer[0..<count])
+        }
+    }
+}

@@ -1,4 +1,6 @@
-// CNetfilterShim: the thin C layer between GeoFilterCore and libipset, libnftnl and libmnl.
+// CNetfilterShim: the thin C layer between GeoFilterCore and the C libraries it uses: libnftnl
+// and libmnl (linked), libipset and libcurl (opened on first use), zlib, and posix_spawn for the
+// iptables helper programs.
 //
 // This header deliberately includes none of the libraries' headers: libipset and the
 // nf_tables uapi headers both define NFPROTO_* and `union nf_inet_addr`, so the ipset code
