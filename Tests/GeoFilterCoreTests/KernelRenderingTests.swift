@@ -40,7 +40,7 @@ struct KernelRenderingTests {
             }
             if usesMap {
                 for family in IPAddressFamily.allCases {
-                    let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "map", "inet", "geofilter", NftablesBackend.countryMap(family)])
+                    let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "map", "inet", "geofilter", KernelNames.countryMap(family)])
                     let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
                     let map = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["map"] as? [String: Any] }.first)
                     #expect((map["elem"] as? [Any])?.count == plan.countryRangeCount(family))

@@ -52,14 +52,18 @@ struct ElementTextTests {
     func elements() throws {
         var bytes: [UInt8] = []
         let all = try CIDRSet(parsing: ["0.0.0.0/0", "::/0"])
-        all.appendElements(.ipv4, style: .ipsetNetwork, before: Array("add s ".utf8), after: [10], to: &bytes)
-        all.appendElements(.ipv6, style: .ipsetNetwork, before: Array("add s ".utf8), after: [10], to: &bytes)
+        for family in IPAddressFamily.allCases {
+            HashNetEntries(all, layout: HashNetLayout(minimal: all.prefixHistogram(family), family: family))
+                .appendText(before: Array("add s ".utf8), after: [10], to: &bytes)
+        }
         #expect(String(decoding: bytes, as: UTF8.self) == "add s 0.0.0.0/1\nadd s 128.0.0.0/1\nadd s ::/1\nadd s 8000::/1\n")
         bytes = []
-        try CIDRSet(parsing: ["10.0.0.1", "10.0.0.4-10.0.0.9"]).appendElements(.ipv4, style: .nftInterval, before: [], after: [44], to: &bytes)
+        try CIDRSet(parsing: ["10.0.0.1", "10.0.0.4-10.0.0.9"]).appendIntervalElements(.ipv4, before: [], after: [44], to: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == "10.0.0.1,10.0.0.4-10.0.0.9,")
         bytes = []
-        try CIDRSet(parsing: ["10.0.0.1"]).appendElements(.ipv4, style: .ipsetNetwork, before: [], after: [], to: &bytes)
+        let single = try CIDRSet(parsing: ["10.0.0.1"])
+        HashNetEntries(single, layout: HashNetLayout(minimal: single.prefixHistogram(.ipv4), family: .ipv4))
+            .appendText(before: [], after: [], to: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == "10.0.0.1/32")
     }
 }

@@ -205,7 +205,7 @@ struct NftablesBackendTests {
         #expect(try other.apply(allowSix) == .unchanged(digest: allowSix.digest))
         for family in IPAddressFamily.allCases {
             // Block mode: the per-country verdict map; its keys together are the blocked set.
-            let map = NftablesBackend.countryMap(family)
+            let map = KernelNames.countryMap(family)
             let listed = try namespace.run("/usr/sbin/nft", ["-j", "list", "map", "inet", "geofilter", map])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
             let set = try #require((json["nftables"] as? [[String: Any]])?.compactMap { $0["map"] as? [String: Any] }.first, "\(listed.error)")

@@ -48,14 +48,6 @@ public struct NftablesBackend: FirewallBackend {
         self.countryCounters = countryCounters
     }
 
-    /// The counter chain of a region (`country-CN`, `country-EU`; `??` is `country-unresolved`).
-    static func countryChain(_ region: RegionCode) -> String {
-        region.code == "??" ? "country-unresolved" : "country-\(region.code)"
-    }
-
-    /// The per-country verdict map of a family.
-    static func countryMap(_ family: IPAddressFamily) -> String { family == .ipv4 ? "countries4" : "countries6" }
-
     /// Whether the plan's geo rule uses the per-country verdict map.
     public func usesCountryMap(_ plan: FirewallPlan) -> Bool {
         countryCounters && plan.policy.enabled
@@ -115,12 +107,12 @@ public struct NftablesBackend: FirewallBackend {
                 try addCountryChain(region, socket: socket)
             }
             for family in IPAddressFamily.allCases {
-                let name = Self.countryMap(family)
+                let name = KernelNames.countryMap(family)
                 let id = UInt32(setIDs.count + 1)
                 setIDs[name] = id
                 try socket.addVerdictMap(table: table, map: name, family: family, id: id, comment: "geofilter \(name)")
-                let entries = plan.counterEntries(family)
-                try socket.mapElements(table: table, map: name, family: family, bounds: entries.bounds, chains: entries.regions.map(Self.countryChain))
+                let entries = plan.counterBounds(family)
+                try socket.mapElements(table: table, map: name, family: family, bounds: entries.bounds, chains: entries.regions.map(KernelNames.countryChain))
             }
         }
         for role in setRoles(plan) {
@@ -150,10 +142,10 @@ public struct NftablesBackend: FirewallBackend {
     /// rejects (EEXIST), failing the whole transaction.
     private func injectFault(_ plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) {
         if usesCountryMap(plan) {
-            let entries = plan.counterEntries(.ipv4)
+            let entries = plan.counterBounds(.ipv4)
             guard let region = entries.regions.first else { return }
             let start = Array(entries.bounds[0..<4])
-            try socket.mapElements(table: names.table, map: Self.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [Self.countryChain(region)])
+            try socket.mapElements(table: names.table, map: KernelNames.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [KernelNames.countryChain(region)])
         } else if let first = plan.addresses(of: .geo, .ipv4, for: .intervals).ipv4Ranges.first {
             try socket.elements(table: names.table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
         }
@@ -170,8 +162,8 @@ public struct NftablesBackend: FirewallBackend {
 
     /// A region's counter chain: `counter drop`, the region's code as the comment.
     private func addCountryChain(_ region: RegionCode, socket: NftSocket) throws(GeoFilterError) {
-        try socket.addRegularChain(table: names.table, chain: Self.countryChain(region))
-        try socket.addRule(table: names.table, chain: Self.countryChain(region), match: .everything, accept: false, counter: true, comment: region.code)
+        try socket.addRegularChain(table: names.table, chain: KernelNames.countryChain(region))
+        try socket.addRule(table: names.table, chain: KernelNames.countryChain(region), match: .everything, accept: false, counter: true, comment: region.code)
     }
 
     /// Element counts of the kernel sets and maps for the record.
@@ -183,7 +175,7 @@ public struct NftablesBackend: FirewallBackend {
         }
         if usesCountryMap(plan) {
             for family in IPAddressFamily.allCases {
-                figures.append(.init(name: Self.countryMap(family), elements: plan.countryRangeCount(family)))
+                figures.append(.init(name: KernelNames.countryMap(family), elements: plan.countryRangeCount(family)))
             }
         }
         return figures
@@ -212,9 +204,9 @@ public struct NftablesBackend: FirewallBackend {
         var mapAdditions: [(IPAddressFamily, [UInt8], [RegionCode])] = []
         if usesCountryMap(plan) {
             for family in IPAddressFamily.allCases {
-                let changes = MapChanges(from: previous.counterEntries(family), to: plan.counterEntries(family), width: family == .ipv4 ? 8 : 32)
+                let changes = MapChanges(from: previous.counterBounds(family), to: plan.counterBounds(family), width: family == .ipv4 ? 8 : 32)
                 if !changes.removed.isEmpty {
-                    try socket.elements(table: table, set: Self.countryMap(family), family: family, bounds: changes.removed, remove: true)
+                    try socket.elements(table: table, set: KernelNames.countryMap(family), family: family, bounds: changes.removed, remove: true)
                 }
                 mapAdditions.append((family, changes.added, changes.addedRegions))
                 removedTotal += changes.removedCount
@@ -230,7 +222,7 @@ public struct NftablesBackend: FirewallBackend {
             try socket.elements(table: table, set: name, family: family, bounds: bounds)
         }
         for (family, bounds, regions) in mapAdditions where !regions.isEmpty {
-            try socket.mapElements(table: table, map: Self.countryMap(family), family: family, bounds: bounds, chains: regions.map(Self.countryChain))
+            try socket.mapElements(table: table, map: KernelNames.countryMap(family), family: family, bounds: bounds, chains: regions.map(KernelNames.countryChain))
         }
         if injectOverlapFault { try injectFault(plan, socket: socket) }
         try socket.flushChain(table: table, chain: Self.metaChain)
@@ -285,7 +277,7 @@ public struct NftablesBackend: FirewallBackend {
             // region fall through to the family's counted drop.
             for family in IPAddressFamily.allCases {
                 let set = PlanSet.geo.name(family)
-                let map = Self.countryMap(family)
+                let map = KernelNames.countryMap(family)
                 let negate = plan.geoMatch(family, for: .intervals).polarity == .sourceNotIn
                 for port in Self.portList(plan) {
                     try socket.addRule(
@@ -301,7 +293,7 @@ public struct NftablesBackend: FirewallBackend {
             }
         case .dropGeo where usesCountryMap(plan):
             for family in IPAddressFamily.allCases {
-                let map = Self.countryMap(family)
+                let map = KernelNames.countryMap(family)
                 for port in Self.portList(plan) {
                     try socket.addRule(
                         table: table, chain: chain, match: .sourceMap(family: family, map: map, setID: setIDs[map] ?? 0, ports: port),

@@ -16,10 +16,10 @@ extension FirewallPlan {
         out += "\tcomment \"geofilter sha256:\(digest)\"\n"
         if countryMap {
             for region in countedRegions {
-                out += "\tchain \(NftablesBackend.countryChain(region)) {\n\t\tcounter drop comment \"\(region.code)\"\n\t}\n"
+                out += "\tchain \(KernelNames.countryChain(region)) {\n\t\tcounter drop comment \"\(region.code)\"\n\t}\n"
             }
             for family in IPAddressFamily.allCases {
-                let segments = counterEntries(family)
+                let segments = counterBounds(family)
                 out += "\tmap countries\(family == .ipv4 ? "4" : "6") {\n"
                 out += "\t\ttype \(family == .ipv4 ? "ipv4_addr" : "ipv6_addr") : verdict\n\t\tflags interval\n"
                 if !segments.regions.isEmpty {
@@ -30,7 +30,7 @@ extension FirewallPlan {
                         Self.appendBigEndianAddress(segments.bounds, at: 2 * index * width, width: width, to: &bytes)
                         bytes.append(UInt8(ascii: "-"))
                         Self.appendBigEndianAddress(segments.bounds, at: (2 * index + 1) * width, width: width, to: &bytes)
-                        bytes += Array(" : jump \(NftablesBackend.countryChain(region)),\n".utf8)
+                        bytes += Array(" : jump \(KernelNames.countryChain(region)),\n".utf8)
                     }
                     bytes += Array("\t\t}\n".utf8)
                     out += String(decoding: bytes, as: UTF8.self)
@@ -49,7 +49,7 @@ extension FirewallPlan {
                 }
                 if !set.isEmpty {
                     var bytes = Array("\t\telements = {\n".utf8)
-                    set.appendElements(family, style: .nftInterval, before: Array("\t\t\t".utf8), after: Array(",\n".utf8), to: &bytes)
+                    set.appendIntervalElements(family, before: Array("\t\t\t".utf8), after: Array(",\n".utf8), to: &bytes)
                     bytes += Array("\t\t}\n".utf8)
                     out += String(decoding: bytes, as: UTF8.self)
                 }

@@ -51,7 +51,7 @@ struct PlanRecord {
         for family in IPAddressFamily.allCases {
             let digit = family == .ipv4 ? "4" : "6"
             for role in PlanSet.allCases { names[role.name(family)] = String(role.rawValue.prefix(1)) + digit }
-            names[NftablesBackend.countryMap(family)] = "c" + digit
+            names[KernelNames.countryMap(family)] = "c" + digit
         }
         return names
     }()

@@ -6,9 +6,4 @@ extension FirewallPlan {
         guard let reduction else { return HashNetLayout(minimal: histogram, family: family) }
         return HashNetLayout(reducing: histogram, family: family, reduction: reduction)
     }
-
-    /// The `hash:net` entries of a set of the plan.
-    func hashNetEntries(_ role: PlanSet, _ family: IPAddressFamily, reduction: PrefixReduction?) -> HashNetEntries {
-        HashNetEntries(addresses(of: role, family, for: .prefixes), layout: hashNetLayout(role, family, reduction: reduction))
-    }
 }

@@ -62,7 +62,7 @@ public struct FirewallPlan: Sendable {
     /// The ranges the geo rule drops, each with its region (country, pseudo-region or other
     /// code), for per-country counters: in block mode the selected countries' ranges, in
     /// allow-only mode every other region's ranges (addresses with no region are not listed).
-    func counterEntries(_ family: IPAddressFamily) -> (bounds: [UInt8], regions: [RegionCode]) {
+    func counterEntries(_ family: IPAddressFamily) -> RegionSegments {
         let selectedCodes = Set(countries.map { RegionCode($0) })
         let block = policy.mode == .blockSelected
         return database.regionSegments(family) { selectedCodes.contains($0) == block }

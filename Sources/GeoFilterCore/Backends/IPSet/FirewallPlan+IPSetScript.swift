@@ -97,31 +97,3 @@ extension FirewallPlan {
         return out
     }
 }
-
-extension HashNetEntries {
-    /// Appends each entry as `address/length` text between `before` and `after`.
-    func appendText(before: [UInt8], after: [UInt8], to output: inout [UInt8]) {
-        let width = family == .ipv4 ? 4 : 16
-        for index in 0..<count {
-            output.append(contentsOf: before)
-            let bytes = addresses[index * width..<(index + 1) * width]
-            if family == .ipv4 {
-                UInt32(bigEndianBytes: bytes).appendAddressText(to: &output)
-            } else {
-                UInt128(bigEndianBytes: bytes).appendAddressText(to: &output)
-            }
-            output.append(UInt8(ascii: "/"))
-            AddressFormatter.appendDecimal(lengths[index], to: &output)
-            output.append(contentsOf: after)
-        }
-    }
-}
-
-extension FixedWidthInteger where Self: UnsignedInteger {
-    /// The integer whose big-endian bytes are `bytes` (exactly `bitWidth / 8` of them).
-    init(bigEndianBytes bytes: ArraySlice<UInt8>) {
-        var value: Self = 0
-        for byte in bytes { value = value << 8 | Self(byte) }
-        self = value
-    }
-}

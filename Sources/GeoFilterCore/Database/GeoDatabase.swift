@@ -80,19 +80,22 @@ public struct GeoDatabase: Sendable {
         return CIDRSet(v4: Self.union(map4, wanted), v6: Self.union(map6, wanted))
     }
 
-    /// The segments of one family whose region passes `include`, ascending: big-endian bounds
-    /// (as ``CIDRSet/rangeBounds(_:)``) and each segment's region. Segments of different regions
-    /// may touch; those of one region never do.
-    func regionSegments(_ family: IPAddressFamily, where include: (RegionCode) -> Bool) -> (bounds: [UInt8], regions: [RegionCode]) {
+    /// The segments of one family whose region passes `include`, ascending, each with its
+    /// region. Segments of different regions may touch; those of one region never do.
+    func regionSegments(_ family: IPAddressFamily, where include: (RegionCode) -> Bool) -> RegionSegments {
         var wanted = [Bool](repeating: false, count: 1 << 16)
         for region in regions where include(region) { wanted[Int(region.key)] = true }
         switch family {
-        case .ipv4: return Self.segments(map4, wanted)
-        case .ipv6: return Self.segments(map6, wanted)
+        case .ipv4:
+            let (list, regions) = Self.segments(map4, wanted)
+            return RegionSegments(ranges: .ipv4(list), regions: regions)
+        case .ipv6:
+            let (list, regions) = Self.segments(map6, wanted)
+            return RegionSegments(ranges: .ipv6(list), regions: regions)
         }
     }
 
-    private static func segments<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> (bounds: [UInt8], regions: [RegionCode]) {
+    private static func segments<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> (RangeList<V>, [RegionCode]) {
         var list = RangeList<V>()
         var regions: [RegionCode] = []
         for index in 0..<map.count where wanted[Int(map.code(index).key)] {
@@ -100,7 +103,7 @@ public struct GeoDatabase: Sendable {
             list.highs.append(map.end(index))
             regions.append(map.code(index))
         }
-        return (list.bigEndianBounds, regions)
+        return (list, regions)
     }
 
     private static func union<V: AddressValue>(_ map: SegmentMap<V>, _ wanted: [Bool]) -> RangeList<V> {
