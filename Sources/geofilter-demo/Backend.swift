@@ -83,7 +83,7 @@ extension GeoFilterDemo {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     let data: Data
-                    do { data = try encoder.encode(status) } catch { throw GeoFilterError(.io, "cannot encode JSON: \(error)") }
+                    do { data = try encoder.encode(status) } catch { throw GeoFilterError(.file, "cannot encode JSON: \(error)") }
                     try FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
                     return
                 }

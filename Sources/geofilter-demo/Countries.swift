@@ -58,7 +58,7 @@ extension GeoFilterDemo {
             do {
                 return String(decoding: try encoder.encode(entries), as: UTF8.self) + "\n"
             } catch {
-                throw GeoFilterError(.io, "cannot encode JSON: \(error)")
+                throw GeoFilterError(.file, "cannot encode JSON: \(error)")
             }
         }
     }

@@ -101,7 +101,7 @@ enum PeerFile {
     static func read(_ path: String) throws(GeoFilterError) -> [Peer] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw GeoFilterError(.io, "cannot read the peers file", location: .init(path: path))
+            throw GeoFilterError(.file, "cannot read the peers file", location: .init(path: path))
         }
         var peers: [Peer] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -20,7 +20,7 @@ extension GeoFilterDemo {
                 do {
                     try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
                 } catch {
-                    throw GeoFilterError(.io, "cannot write the snapshot: \(error.localizedDescription)", location: .init(path: output))
+                    throw GeoFilterError(.file, "cannot write the snapshot: \(error.localizedDescription)", location: .init(path: output))
                 }
                 try FileOutput.standardError.write(
                     "wrote \(output): \(bytes.count) bytes, \(database.segmentCount(.ipv4)) IPv4 and \(database.segmentCount(.ipv6)) IPv6 segments, \(database.report.rows) rows\n")

@@ -40,7 +40,7 @@ public struct BackendProbe: Sendable, Hashable, Codable {
             switch error.code {
             case .permission: self = .permission
             case .unsupported: self = .kernelSupport
-            case .io: self = .namespace
+            case .namespace: self = .namespace
             default: self = .other
             }
         }

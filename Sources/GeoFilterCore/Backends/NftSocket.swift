@@ -1,4 +1,5 @@
 internal import CNetfilterShim
+internal import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ final class NftSocket {
         case EPROTONOSUPPORT:
             return GeoFilterError(.unsupported, "the kernel has no nfnetlink (netfilter netlink) support: \(text)")
         case ENOENT:
-            return GeoFilterError(.io, "no such network namespace (\(namespace.path ?? "current")): \(text)")
+            return GeoFilterError(.namespace, "no such network namespace (\(namespace.path ?? "current")): \(text)", errno: Errno(rawValue: code))
         case EPERM, EACCES:
             return GeoFilterError(.permission, "entering the network namespace needs CAP_SYS_ADMIN and CAP_NET_ADMIN (run as root): \(text)")
         default:

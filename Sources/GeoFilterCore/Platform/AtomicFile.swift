@@ -32,9 +32,9 @@ enum AtomicFile {
             let candidate = "\(directory)/\(temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if descriptor >= 0 { return (candidate, descriptor) }
-            if errno != EEXIST { throw GeoFilterError(.io, "cannot create a file in \(directory): \(errnoText())") }
+            if errno != EEXIST { throw GeoFilterError.system(.file, "cannot create a file in \(directory)", errno: errno) }
         }
-        throw GeoFilterError(.io, "cannot create a temporary file in \(directory)")
+        throw GeoFilterError(.file, "cannot create a temporary file in \(directory)")
     }
 
     /// Creates a temporary directory (removed by ``removeTemporaries(in:)`` if left behind).
@@ -42,22 +42,22 @@ enum AtomicFile {
         for _ in 0..<8 {
             let candidate = "\(directory)/\(temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             if mkdir(candidate, 0o755) == 0 { return candidate }
-            if errno != EEXIST { throw GeoFilterError(.io, "cannot create a directory in \(directory): \(errnoText())") }
+            if errno != EEXIST { throw GeoFilterError.system(.file, "cannot create a directory in \(directory)", errno: errno) }
         }
-        throw GeoFilterError(.io, "cannot create a temporary directory in \(directory)")
+        throw GeoFilterError(.file, "cannot create a temporary directory in \(directory)")
     }
 
     /// Renames `source` over `target` and makes the rename durable.
     static func move(_ source: String, to target: String) throws(GeoFilterError) {
         guard rename(source, target) == 0 else {
-            throw GeoFilterError(.io, "cannot rename \(source) to \(target): \(errnoText())")
+            throw GeoFilterError.system(.file, "cannot rename \(source) to \(target)", errno: errno)
         }
         syncDirectory(directoryOf(target))
     }
 
     /// Flushes a file's contents to disk.
     static func sync(_ descriptor: Int32, path: String) throws(GeoFilterError) {
-        guard fsync(descriptor) == 0 else { throw GeoFilterError(.io, "cannot sync \(path): \(errnoText())") }
+        guard fsync(descriptor) == 0 else { throw GeoFilterError.system(.file, "cannot sync \(path)", errno: errno) }
     }
 
     /// Makes renames and deletions in a directory durable.
@@ -105,7 +105,7 @@ enum AtomicFile {
         for component in path.split(separator: "/") {
             partial += "/\(component)"
             if mkdir(partial, 0o755) != 0 && errno != EEXIST {
-                throw GeoFilterError(.io, "cannot create the directory \(partial): \(errnoText())")
+                throw GeoFilterError.system(.file, "cannot create the directory \(partial)", errno: errno)
             }
         }
     }
@@ -114,7 +114,7 @@ enum AtomicFile {
         do {
             try FileOutput(descriptor: descriptor).write(bytes)
         } catch {
-            throw GeoFilterError(.io, error.message, location: .init(path: path))
+            throw GeoFilterError(.file, error.message, location: .init(path: path))
         }
     }
 

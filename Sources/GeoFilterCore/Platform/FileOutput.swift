@@ -26,7 +26,7 @@ public struct FileOutput: Sendable {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw GeoFilterError(.io, "cannot write the output: \(errnoText())")
+                throw GeoFilterError.system(.file, "cannot write the output", errno: errno)
             }
             offset += written
         }

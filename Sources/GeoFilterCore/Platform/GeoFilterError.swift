@@ -1,3 +1,5 @@
+public import SystemPackage
+
 /// The error GeoFilter throws: what went wrong, where, and the underlying cause.
 ///
 /// Errors compare equal when their ``code`` is equal, so callers can match on the kind of
@@ -6,7 +8,8 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidInput, limitExceeded, io, unsupported, kernel, permission
+            case invalidInput, limitExceeded, file, network, namespace, cancelled, kernel, permission, program,
+                outOfMemory, unsupported
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -15,8 +18,18 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let invalidInput = Code(.invalidInput)
         /// The input is larger than GeoFilter accepts (a line too long, too many rows).
         public static let limitExceeded = Code(.limitExceeded)
-        /// Reading or writing a file failed.
-        public static let io = Code(.io)
+        /// Reading, writing, creating or renaming a file or directory failed.
+        public static let file = Code(.file)
+        /// A download failed: connection, timeout, an HTTP error status, a bad checksum.
+        public static let network = Code(.network)
+        /// The network namespace to work in does not exist or cannot be entered.
+        public static let namespace = Code(.namespace)
+        /// The caller cancelled the operation; nothing was changed.
+        public static let cancelled = Code(.cancelled)
+        /// A helper program (`iptables-restore`, ...) could not be run or failed.
+        public static let program = Code(.program)
+        /// Memory ran out (a decompressor or a C library could not allocate).
+        public static let outOfMemory = Code(.outOfMemory)
         /// The request cannot be served on this system or with this input.
         public static let unsupported = Code(.unsupported)
         /// The kernel refused a change (the previous state stays in force) or cannot be reached.
@@ -58,14 +71,33 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     public var location: Location?
     /// The error that caused this one, if any.
     public var underlying: (any Error & Sendable)?
+    /// The system error number behind the failure, when a system call or C library gave one.
+    public var errno: Errno?
 
+    /// - Parameters:
+    ///   - code: the kind of failure.
+    ///   - message: one sentence: what is wrong and, where it helps, what to do.
+    ///   - location: the file, line and field concerned.
+    ///   - errno: the system error number behind it, if any.
+    ///   - underlying: the error that caused this one, if any.
     public init(
-        _ code: Code, _ message: String, location: Location? = nil, underlying: (any Error & Sendable)? = nil
+        _ code: Code, _ message: String, location: Location? = nil, errno: Errno? = nil,
+        underlying: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
         self.location = location
-        self.underlying = underlying
+        self.errno = errno
+        self.underlying = underlying ?? errno
+    }
+
+    /// An error from a failed system call: the message is followed by the system's text for
+    /// `errno` ("cannot open the file: No such file or directory").
+    static func system(
+        _ code: Code, _ message: String, errno number: Int32, location: Location? = nil
+    ) -> GeoFilterError {
+        let errno = Errno(rawValue: number)
+        return GeoFilterError(code, "\(message): \(errno.description)", location: location, errno: errno)
     }
 
     /// `path:line: message`, or just the message when no file is concerned.

@@ -8,7 +8,7 @@ final class Inflater {
     /// - Throws: ``GeoFilterError`` when zlib cannot allocate it.
     init(raw: Bool = false) throws(GeoFilterError) {
         guard let handle = CNetfilterShim_inflater_create_format(raw ? 1 : 0) else {
-            throw GeoFilterError(.io, "cannot start a gzip decompressor (out of memory)")
+            throw GeoFilterError(.outOfMemory, "cannot start a gzip decompressor (out of memory)")
         }
         self.handle = handle
     }
@@ -107,7 +107,7 @@ extension Inflater {
                     outputBytes.baseAddress!.assumingMemoryBound(to: UInt8.self), outputBytes.count, &produced, 9)
             }
         }
-        guard status == 0 else { throw GeoFilterError(.io, "zlib could not compress the data (error \(status))") }
+        guard status == 0 else { throw GeoFilterError(.outOfMemory, "zlib could not compress the data (error \(status))") }
         output.removeLast(output.count - produced)
         return output
     }

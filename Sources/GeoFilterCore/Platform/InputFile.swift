@@ -39,7 +39,7 @@ final class InputFile {
         } else {
             fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                throw GeoFilterError(.io, "cannot open the file: \(errnoText())", location: .init(path: path))
+                throw GeoFilterError.system(.file, "cannot open the file", errno: errno, location: .init(path: path))
             }
             name = path
             ownsDescriptor = true
@@ -128,14 +128,9 @@ final class InputFile {
             }
             if count >= 0 { return count }
             if errno == EINTR { continue }
-            throw GeoFilterError(.io, "cannot read the file: \(errnoText())", location: .init(path: name))
+            throw GeoFilterError.system(.file, "cannot read the file", errno: errno, location: .init(path: name))
         }
     }
-}
-
-/// The text of the current `errno`.
-func errnoText() -> String {
-    String(cString: strerror(errno))
 }
 
 extension InputFile {

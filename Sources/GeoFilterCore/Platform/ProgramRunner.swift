@@ -31,7 +31,7 @@ enum ProgramRunner {
             }
         }
         guard status == 0 else {
-            throw GeoFilterError(.io, "cannot run \(path): \(String(cString: strerror(-status)))")
+            throw GeoFilterError.system(.program, "cannot run \(path)", errno: -status)
         }
         return Result(status: exitStatus, output: text(output), errors: text(errors))
     }

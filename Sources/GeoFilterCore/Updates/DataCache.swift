@@ -167,7 +167,7 @@ public struct DataCache: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
-        do { data = try encoder.encode(manifest) } catch { throw GeoFilterError(.io, "cannot encode the cache manifest: \(error)") }
+        do { data = try encoder.encode(manifest) } catch { throw GeoFilterError(.file, "cannot encode the cache manifest: \(error)") }
         try AtomicFile.write(Array(data) + [10], to: manifestPath)
     }
 }

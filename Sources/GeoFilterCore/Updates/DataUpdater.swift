@@ -99,7 +99,7 @@ public struct DataUpdater: Sendable {
         throw Self.cancelled
     }
 
-    static let cancelled = GeoFilterError(.io, "the update was cancelled; the cache is unchanged")
+    static let cancelled = GeoFilterError(.cancelled, "the update was cancelled; the cache is unchanged")
 
     // MARK: Steps
 
@@ -145,7 +145,7 @@ public struct DataUpdater: Sendable {
                 let path = "\(work)/\(download.name)"
                 try AtomicFile.makeDirectory(AtomicFile.directoryOf(path))
                 guard symlink(local.hasPrefix("/") ? local : FileManager.default.currentDirectoryPath + "/" + local, path) == 0 else {
-                    throw GeoFilterError(.io, "cannot link \(path): \(errnoText())")
+                    throw GeoFilterError.system(.file, "cannot link \(path)", errno: errno)
                 }
                 names[path] = download.file.url
                 paths.append(path)

@@ -48,7 +48,7 @@ struct FetchSession {
             }
             return Download(file: file, temporaryPath: path, name: name)
         }
-        throw GeoFilterError(.io, "\(urls.joined(separator: " and ")): not found (HTTP 404)")
+        throw GeoFilterError(.network, "\(urls.joined(separator: " and ")): not found (HTTP 404)")
     }
 
     private enum Fetched {
@@ -78,7 +78,7 @@ struct FetchSession {
                 switch error.kind {
                 case .timeout, .transport: retryReason = error.message
                 case .cancelled: throw DataUpdater.cancelled
-                case .library, .tooLarge, .write: throw GeoFilterError(.io, "\(url): \(error.message); the cache is unchanged")
+                case .library, .tooLarge, .write: throw GeoFilterError(.network, "\(url): \(error.message); the cache is unchanged")
                 }
                 try retry(url, attempt: &attempt, reason: retryReason)
                 continue
@@ -90,7 +90,7 @@ struct FetchSession {
                 return .downloaded(path: temporary.path, response: response)
             case 200:
                 unlink(temporary.path)
-                throw GeoFilterError(.io, "cannot sync the download of \(url): \(errnoText())")
+                throw GeoFilterError.system(.file, "cannot sync the download of \(url)", errno: errno)
             case 304 where conditional != nil:
                 unlink(temporary.path)
                 return .notModified
@@ -102,7 +102,7 @@ struct FetchSession {
                 try retry(url, attempt: &attempt, reason: "HTTP \(response.status)")
             default:
                 unlink(temporary.path)
-                throw GeoFilterError(.io, "\(url): the server answered HTTP \(response.status)\(Self.hint(response.status)); the cache is unchanged")
+                throw GeoFilterError(.network, "\(url): the server answered HTTP \(response.status)\(Self.hint(response.status)); the cache is unchanged")
             }
         }
     }
@@ -110,7 +110,7 @@ struct FetchSession {
     /// Waits before the next attempt, or throws when none is left.
     private func retry(_ url: String, attempt: inout Int, reason: String) throws(GeoFilterError) {
         guard attempt < configuration.retries else {
-            throw GeoFilterError(.io, "\(url): \(reason) (after \(attempt + 1) attempts); the cache is unchanged")
+            throw GeoFilterError(.network, "\(url): \(reason) (after \(attempt + 1) attempts); the cache is unchanged")
         }
         attempt += 1
         let delay = configuration.backoff * Double(1 << min(attempt - 1, 16))
@@ -162,7 +162,7 @@ struct FetchSession {
             case .sha256(let url): (url, "sha256", 64)
             }
         guard case .downloaded(let path, _)? = try fetchURL(checksumURL, name: "checksum", conditional: nil, lastChance: true) else {
-            throw GeoFilterError(.io, "\(checksumURL): no checksum was received")
+            throw GeoFilterError(.network, "\(checksumURL): no checksum was received")
         }
         let text = String(decoding: (try? InputFile.contents(of: path, decompressing: false)) ?? [], as: UTF8.self)
         unlink(path)

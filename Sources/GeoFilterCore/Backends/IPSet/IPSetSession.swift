@@ -41,7 +41,7 @@ final class IPSetSession {
         case EPROTO:
             throw handshakeError(session.lastError)
         case ENOENT:
-            throw GeoFilterError(.io, "no such network namespace (\(namespace.path ?? "current")): \(String(cString: strerror(error)))")
+            throw GeoFilterError(.namespace, "no such network namespace (\(namespace.path ?? "current")): \(String(cString: strerror(error)))")
         case EPERM, EACCES:
             throw GeoFilterError(
                 .permission, "entering the network namespace needs CAP_SYS_ADMIN and CAP_NET_ADMIN (run as root): \(String(cString: strerror(error)))")

@@ -11,7 +11,7 @@ enum GeoLite2Format {
     static func read(directory: String, choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector) throws(GeoFilterError) {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
-            throw GeoFilterError(.io, "cannot list the directory", location: .init(path: directory))
+            throw GeoFilterError(.file, "cannot list the directory", location: .init(path: directory))
         }
         func find(_ suffix: String) throws(GeoFilterError) -> String {
             guard let name = names.first(where: { $0.hasSuffix(suffix) }) else {

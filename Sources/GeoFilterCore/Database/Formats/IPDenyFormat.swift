@@ -47,7 +47,7 @@ enum IPDenyFormat {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw GeoFilterError(.io, "no such directory", location: .init(path: directory))
+            throw GeoFilterError(.file, "no such directory", location: .init(path: directory))
         }
         var result: [(String, RegionCode)] = []
         var folders = [directory]
