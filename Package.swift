@@ -7,6 +7,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The library's invariant checks (`_invariantCheck`-style preconditions on its data
+/// structures) run in debug builds, so every test run exercises them; release builds skip them.
+let librarySettings = swiftSettings + [.define("GEOFILTER_INTERNAL_CHECKS", .when(configuration: .debug))]
+
 let package = Package(
     name: "GeoFilter",
     products: [
@@ -31,7 +35,7 @@ let package = Package(
         .target(
             name: "GeoFilterCore",
             dependencies: ["CNetfilterShim", .product(name: "SystemPackage", package: "swift-system")],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         .target(
             name: "GeoFilterBundledData",

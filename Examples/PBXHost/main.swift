@@ -27,7 +27,7 @@ struct PBXHost {
         } catch {
             return fail("policy: \(error)")
         }
-        let probe = backend.probe()
+        let probe = await backend.probe()
         guard probe.available else { return fail("firewall unavailable: \(probe.message)") }
 
         while true {
@@ -49,14 +49,14 @@ struct PBXHost {
 
             // 2. Load the last good copy, compile, apply (a no-op when nothing changed).
             do {
-                let (database, origin) = try DataCache.load(directory: options.cache)
-                if case .bundledUnusableCache(let reason) = origin { print("cache unusable (\(reason)); using bundled data") }
-                let plan = try FirewallPlan(policy: policy, database: database)
-                switch try backend.apply(plan) {
+                let loaded = try DataCache.load(directory: options.cache)
+                if case .bundledUnusableCache(let reason) = loaded.origin { print("cache unusable (\(reason)); using bundled data") }
+                let plan = try FirewallPlan(policy: policy, database: loaded.database)
+                switch try await backend.apply(plan) {
                 case .applied(let digest), .updated(let digest, _, _): print("enforcing sha256:\(digest)")
                 case .unchanged: print("firewall already current")
                 }
-                let status = try backend.status()
+                let status = try await backend.status()
                 print("dropped so far: \(status.droppedPackets) packets")
             } catch {
                 // The previous plan stays in force; report it.

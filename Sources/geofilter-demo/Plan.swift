@@ -45,8 +45,8 @@ extension GeoFilterDemo {
                 if peers != nil {
                     let impact = plan.impact(on: peerList)
                     var text = "impact: \(impact.count) of \(peerList.count) peers would be cut off\n"
-                    for (peer, verdict) in impact {
-                        text += "cut off\t\(peer.address)\t\(peer.label ?? "-")\t\(verdict.reasonText)\n"
+                    for cut in impact {
+                        text += "cut off\t\(cut.peer.address)\t\(cut.peer.label ?? "-")\t\(cut.verdict.reasonText)\n"
                     }
                     let stream = format == .summary ? FileOutput.standardOutput : FileOutput.standardError
                     try stream.write(text)

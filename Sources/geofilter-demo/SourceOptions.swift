@@ -27,15 +27,15 @@ struct SourceOptions: ParsableArguments {
         if let cache {
             guard source == "bundled" else { throw GeoFilterError(.invalidInput, "use either --cache or --source, not both") }
             GeoFilterBundledData.register()
-            let (database, origin) = try DataCache.load(directory: cache)
-            switch origin {
+            let loaded = try DataCache.load(directory: cache)
+            switch loaded.origin {
             case .cache: break
             case .bundledEmptyCache:
                 try FileOutput.standardError.write("geofilter-demo: warning: the cache \(cache) is empty; using the bundled database\n")
             case .bundledUnusableCache(let reason):
                 try FileOutput.standardError.write("geofilter-demo: warning: the cache \(cache) is unusable (\(reason)); using the bundled database\n")
             }
-            return database
+            return loaded.database
         }
         if source.contains("http://") || source.contains("https://") {
             throw GeoFilterError(

@@ -155,12 +155,19 @@ public struct Peer: Sendable, Hashable {
     }
 }
 
+/// A peer a plan would cut off, and the rule that drops it.
+public struct PeerImpact: Sendable, Hashable {
+    public var peer: Peer
+    /// The plan's verdict for the peer's address (a drop, with its reason).
+    public var verdict: Verdict
+}
+
 extension FirewallPlan {
     /// The peers this plan would cut off, with why, before it is applied (the Geolock idea).
-    public func impact(on peers: [Peer]) -> [(peer: Peer, verdict: Verdict)] {
+    public func impact(on peers: [Peer]) -> [PeerImpact] {
         peers.compactMap { peer in
             let verdict = explain(peer.address)
-            return verdict.action == .drop ? (peer, verdict) : nil
+            return verdict.action == .drop ? PeerImpact(peer: peer, verdict: verdict) : nil
         }
     }
 }

@@ -5,20 +5,20 @@ import Musl
 #endif
 
 /// Writes bytes to an open file descriptor (standard output by default).
-public struct FileOutput: Sendable {
+package struct FileOutput: Sendable {
     private let descriptor: Int32
 
     /// Standard output.
-    public static let standardOutput = FileOutput(descriptor: STDOUT_FILENO)
+    package static let standardOutput = FileOutput(descriptor: STDOUT_FILENO)
     /// Standard error.
-    public static let standardError = FileOutput(descriptor: STDERR_FILENO)
+    package static let standardError = FileOutput(descriptor: STDERR_FILENO)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     /// Writes all of `bytes`, retrying after interruptions and short writes.
     ///
     /// - Throws: ``GeoFilterError`` with code `io` when the descriptor refuses the bytes.
-    public func write(_ bytes: [UInt8]) throws(GeoFilterError) {
+    package func write(_ bytes: [UInt8]) throws(GeoFilterError) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
@@ -33,7 +33,7 @@ public struct FileOutput: Sendable {
     }
 
     /// Writes the UTF-8 bytes of `text`.
-    public func write(_ text: String) throws(GeoFilterError) {
+    package func write(_ text: String) throws(GeoFilterError) {
         try write(Array(text.utf8))
     }
 }

@@ -2,7 +2,7 @@
 /// either family, with `#` comments (whole-line or trailing) and blank lines.
 ///
 /// This is the input of `geofilter-demo aggregate`, and the format `iprange` reads.
-public enum CIDRListReader {
+package enum CIDRListReader {
     /// Reads every file (`-` is standard input) into one set.
     ///
     /// - Parameters:
@@ -11,7 +11,7 @@ public enum CIDRListReader {
     /// - Throws: ``GeoFilterError`` naming the file and line of the first entry that is not
     ///   valid, or the file that cannot be read.
     /// - Complexity: O(n log n) for n entries; memory proportional to the result.
-    public static func read(paths: [String], maskingHostBits: Bool = false) throws(GeoFilterError) -> CIDRSet {
+    package static func read(paths: [String], maskingHostBits: Bool = false) throws(GeoFilterError) -> CIDRSet {
         var builder = CIDRSet.Builder()
         for path in paths {
             try read(path: path, into: &builder, maskingHostBits: maskingHostBits)

@@ -108,19 +108,27 @@ public struct DataCache: Sendable {
         case bundledUnusableCache(String)
     }
 
+    /// A database chosen by ``DataCache/load(directory:)`` and where it came from.
+    public struct Loaded: Sendable {
+        /// The data to compile plans against.
+        public var database: GeoDatabase
+        /// The cache's copy, or the bundled database and why.
+        public var origin: Origin
+    }
+
     /// The cache's last good copy, or the bundled database (registered by the
     /// `GeoFilterBundledData` product) when the cache is empty or unusable.
     ///
     /// - Throws: ``GeoFilterError`` only when the bundled database cannot be loaded either.
-    public static func load(directory: String) throws(GeoFilterError) -> (database: GeoDatabase, origin: Origin) {
+    public static func load(directory: String) throws(GeoFilterError) -> Loaded {
         let cache = DataCache(directory: directory)
         do {
             if let manifest = try cache.manifest() {
-                return (try cache.load(manifest), .cache(manifest))
+                return Loaded(database: try cache.load(manifest), origin: .cache(manifest))
             }
-            return (try BundledSnapshot.load(), .bundledEmptyCache)
+            return Loaded(database: try BundledSnapshot.load(), origin: .bundledEmptyCache)
         } catch {
-            return (try BundledSnapshot.load(), .bundledUnusableCache(error.description))
+            return Loaded(database: try BundledSnapshot.load(), origin: .bundledUnusableCache(error.description))
         }
     }
 
