@@ -180,39 +180,3 @@ public struct GeoDatabase: Sendable {
         statistics.reduce(0) { $0 + (family == .ipv4 ? $1.ipv4Networks : $1.ipv6Networks) }
     }
 }
-
-/// The answer of ``GeoDatabase/lookup(_:)``.
-public struct GeoLookup: Sendable, Hashable {
-    /// The region code of the address.
-    public var region: RegionCode
-    /// The largest network around the address with the same region.
-    public var network: IPAnyNetwork
-}
-
-/// A network of either family.
-public enum IPAnyNetwork: Sendable, Hashable, CustomStringConvertible {
-    case v4(IPv4Network)
-    case v6(IPv6Network)
-
-    public var description: String {
-        switch self {
-        case .v4(let network): network.description
-        case .v6(let network): network.description
-        }
-    }
-}
-
-/// Per-region figures of a ``GeoDatabase``.
-public struct RegionStatistics: Sendable, Hashable {
-    public var region: RegionCode
-    /// Minimal IPv4 networks (ipset `hash:net` entries).
-    public var ipv4Networks: Int
-    /// Minimal IPv6 networks.
-    public var ipv6Networks: Int
-    /// IPv4 ranges (nftables interval elements).
-    public var ipv4Ranges: Int
-    /// IPv6 ranges.
-    public var ipv6Ranges: Int
-    /// IPv4 addresses covered.
-    public var ipv4Addresses: UInt64
-}

@@ -1,23 +1,4 @@
-/// A transport protocol a geo rule can be scoped to.
-public enum TransportProtocol: String, Codable, Sendable, Hashable, CaseIterable, Comparable {
-    case tcp
-    case udp
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-/// Destination ports of one protocol that the geo rule applies to.
-public struct PortRule: Codable, Sendable, Hashable {
-    /// The protocol.
-    public var transport: TransportProtocol
-    /// Inclusive port ranges (1-65535).
-    public var ports: [ClosedRange<UInt16>]
-
-    public init(_ transport: TransportProtocol, _ ports: [ClosedRange<UInt16>]) {
-        self.transport = transport
-        self.ports = ports
-    }
-}
 
 /// Which traffic the geo rule applies to: all of it (the default), or destination ports of
 /// named services. Trusted, provider and established traffic is accepted whatever the scope.

@@ -224,10 +224,3 @@ struct Download {
     /// Where the file is placed to be read (`ipv4/cn.zone`: in a folder).
     var name: String
 }
-
-/// Set when an update's consumer goes away.
-final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func cancel() { flag.store(true, ordering: .relaxed) }
-    var isCancelled: Bool { flag.load(ordering: .relaxed) }
-}
