@@ -1,8 +1,12 @@
 internal import Synchronization
 
-/// Where the bundled snapshot is. The `GeoFilterBundledData` product registers its file here,
-/// so a host that leaves that product out still builds, and ``DataSource/bundled`` says why it
-/// cannot load.
+/// Where the bundled snapshot is: GeoFilterCore's one piece of global state.
+///
+/// The `GeoFilterBundledData` product registers its file here once, at start-up
+/// (`GeoFilterBundledData.register()`), so a host that leaves that product out still builds
+/// and ``DataSource/bundled`` says why it cannot load. Everything else is passed explicitly:
+/// a host that wants no global at all loads its data with ``DataSource/snapshot(path:)``.
+/// Registering is thread-safe; a later registration replaces the path for later loads.
 public enum BundledSnapshot {
     private static let registered = Mutex<String?>(nil)
 

@@ -55,7 +55,7 @@ public struct Country: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// without repeats.
     ///
     /// - Throws: ``CountryError`` listing every code that is not recognised.
-    static func parseList(_ codes: some Sequence<some StringProtocol>) throws(CountryError) -> [Country] {
+    public static func parseList(_ codes: some Sequence<some StringProtocol>) throws(CountryError) -> [Country] {
         var result: [Country] = []
         var seen: Set<String> = []
         var unknown: [String] = []
