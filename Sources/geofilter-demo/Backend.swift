@@ -53,7 +53,7 @@ extension GeoFilterDemo {
 
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
-                let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load())
+                let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load(), allowBroadExemptions: policyOptions.force)
                 let backend = backendOptions.make()
                 let probe = backend.probe()
                 guard probe.available else { throw GeoFilterError(.unsupported, "\(backendOptions.backend.rawValue) unavailable: \(probe.message)") }

@@ -31,7 +31,7 @@ extension GeoFilterDemo {
             try reportingErrors { () throws(GeoFilterError) in
                 let policy = try policyOptions.policy()
                 let peerList = try peers.map(PeerFile.read) ?? []
-                let plan = try FirewallPlan(policy: policy, database: data.load())
+                let plan = try FirewallPlan(policy: policy, database: data.load(), allowBroadExemptions: policyOptions.force)
                 let output: String
                 switch format {
                 case .summary: output = plan.summary
@@ -85,7 +85,7 @@ extension GeoFilterDemo {
                     }
                     (transport, port) = (t, p)
                 }
-                let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load())
+                let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load(), allowBroadExemptions: policyOptions.force)
                 let verdict = plan.explain(ip, transport: transport, port: port)
                 var text = "\(address)\t\(verdict)\n"
                 if let lookup = plan.lookupRegion(ip) { text += "region\t\(lookup.region)\t\(lookup.network)\n" }

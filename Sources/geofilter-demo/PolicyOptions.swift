@@ -30,6 +30,11 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .long, help: "Also filter forwarded traffic (a PBX in a container behind this host).")
     var forward = false
 
+    @Flag(
+        name: .long,
+        help: "Accept trusted or provider networks that cover half or more of an address family (0.0.0.0/0, ::/1): they pass almost everything unfiltered.")
+    var force = false
+
     @Option(name: .customLong("policy-file"), help: ArgumentHelp("Read the policy from a JSON file (GeoPolicy's Codable form) instead.", valueName: "FILE"))
     var policyFile: String?
 
@@ -42,14 +47,7 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy the options describe.
     func policy() throws(GeoFilterError) -> GeoPolicy {
-        if let policyFile {
-            do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: policyFile))
-                return try JSONDecoder().decode(GeoPolicy.self, from: data)
-            } catch {
-                throw GeoFilterError(.invalidInput, "cannot read the policy: \(error)", location: .init(path: policyFile))
-            }
-        }
+        if let policyFile { return try GeoPolicy.load(path: policyFile) }
         var rules: [PortRule] = []
         for name in service { rules += try ServiceScope.service(name) }
         var policy = try GeoPolicy(

@@ -69,4 +69,71 @@ struct PolicyTests {
         #expect(read.countries.count == 58)
         #expect(read.label(of: try Country(code: "CN")) == "block-cn")
     }
+
+    @Test("A policy that selects no country is refused; disabling it is the way to filter nothing", arguments: ["", ",,,", "-CN", " , -DE"])
+    func emptySelection(countries: String) throws {
+        for mode in [GeoPolicy.Mode.blockSelected, .allowOnlySelected] {
+            var policy = try GeoPolicy(mode: mode, countries: countries)
+            let error = #expect(throws: GeoFilterError.self) { try policy.validate() }
+            #expect(error?.code == .invalidInput)
+            policy.enabled = false
+            try policy.validate()
+        }
+    }
+
+    @Test("Trusted and provider networks covering half of a family need an explicit yes", arguments: [
+        (["0.0.0.0/0"], [String]()), (["::/0"], []), (["0.0.0.0/1"], []), (["10.0.0.0/8"], ["128.0.0.0/1"]),
+        (["::/2", "4000::/2"], []), (["0.0.0.0/2", "64.0.0.0/2"], ["192.168.0.0/16"]),
+    ])
+    func broadExemptions(trusted: [String], providers: [String]) throws {
+        let policy = try GeoPolicy(mode: .blockSelected, countries: "CN", trusted: trusted, providers: providers)
+        let error = #expect(throws: GeoFilterError.self) { try policy.validate() }
+        #expect(error?.message.contains("half or more") == true, "\(String(describing: error))")
+        try policy.validate(allowBroadExemptions: true)
+    }
+
+    @Test("Networks short of half a family pass", arguments: [["0.0.0.0/2", "128.0.0.0/3"], ["::/2"], ["10.0.0.0/8", "2001:db8::/32"]])
+    func narrowEnough(trusted: [String]) throws {
+        try GeoPolicy(mode: .blockSelected, countries: "CN", trusted: trusted).validate()
+    }
+
+    @Test("Scopes read from a file are normalised; port 0 is refused")
+    func scopeFromFile() throws {
+        var entries = Array(repeating: "[5060,5060]", count: 300)
+        entries.append("[5061,5070]")
+        let json = #"{"mode":"blockSelected","selections":[{"country":"CN"}],"trusted":[],"providers":[],"scope":{"rules":["#
+            + #"{"transport":"udp","ports":["# + entries.joined(separator: ",") + #"]},{"transport":"udp","ports":[[10,20]]}]},"#
+            + #""directions":["input"],"enabled":true}"#
+        let policy = try JSONDecoder().decode(GeoPolicy.self, from: Data(json.utf8))
+        #expect(policy.scope.rules == [PortRule(.udp, [10...20, 5060...5070])])
+        try policy.validate()
+        let zero = json.replacingOccurrences(of: "[10,20]", with: "[0,20]")
+        let withZero = try JSONDecoder().decode(GeoPolicy.self, from: Data(zero.utf8))
+        let error = #expect(throws: GeoFilterError.self) { try withZero.validate() }
+        #expect(error?.message.contains("port range 0-20") == true)
+    }
+
+    @Test("Policy files must be regular files of bounded size, and their errors name the file")
+    func policyFiles() throws {
+        for (path, phrase) in [("/dev/zero", "a character device"), ("/tmp", "a directory")] {
+            let error = #expect(throws: GeoFilterError.self) { try GeoPolicy.load(path: path) }
+            #expect(error?.code == .file && error?.description.contains("\(path): is not a regular file (\(phrase))") == true)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("geofilter-policy-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(mkfifo(folder + "/fifo", 0o600) == 0)
+        let fifo = #expect(throws: GeoFilterError.self) { try GeoPolicy.load(path: folder + "/fifo") }
+        #expect(fifo?.message.contains("a FIFO") == true)
+        #expect(FileManager.default.createFile(atPath: folder + "/huge.json", contents: nil))
+        #expect(truncate(folder + "/huge.json", 2 << 30) == 0)
+        let huge = #expect(throws: GeoFilterError.self) { try GeoPolicy.load(path: folder + "/huge.json") }
+        #expect(huge?.code == .limitExceeded)
+        try #"{"mode":"blockSelected","selections":[{"country":"QQ"}]}"#.write(toFile: folder + "/bad.json", atomically: true, encoding: .utf8)
+        let bad = #expect(throws: GeoFilterError.self) { try GeoPolicy.load(path: folder + "/bad.json") }
+        #expect(bad?.code == .invalidInput && bad?.description.hasPrefix(folder + "/bad.json: not a valid policy") == true, "\(String(describing: bad))")
+        let policy = try GeoPolicy(mode: .blockSelected, countries: "CN,RU")
+        try JSONEncoder().encode(policy).write(to: URL(fileURLWithPath: folder + "/good.json"))
+        #expect(try GeoPolicy.load(path: folder + "/good.json") == policy)
+    }
 }

@@ -78,6 +78,26 @@ struct PlanCommandTests {
         let service = try DemoProcess.demo(["plan", "--block", "CN", "--service", "smtp", "--source", spec])
         #expect(service.status != 0 && service.standardError.contains("'smtp' is not a service"))
     }
+
+    @Test("Policies that filter nothing by accident are refused at once", arguments: [
+        (["--block", ""], "selects no country"), (["--block", ",,,"], "selects no country"), (["--block=-CN"], "selects no country"),
+        (["--block", "CN", "--trusted", "0.0.0.0/0"], "half or more"), (["--block", "CN", "--provider", "::/0"], "half or more"),
+        (["--policy-file", "/dev/zero"], "is not a regular file"),
+    ])
+    func refusedPolicies(arguments: [String], phrase: String) throws {
+        for command in ["plan", "explain 1.0.1.1"] {
+            let words = command.split(separator: " ").map(String.init)
+            let result = try DemoProcess.demo(words + arguments + ["--source", spec])
+            #expect(result.status == 1 && result.standardError.contains(phrase), "\(command) \(arguments): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty)
+        }
+    }
+
+    @Test("--force accepts a broad trusted network")
+    func forced() throws {
+        let result = try DemoProcess.demo(["explain", "1.0.1.1", "--block", "CN", "--trusted", "0.0.0.0/0", "--force", "--source", spec])
+        #expect(result.status == 0 && result.standardOutput.hasPrefix("1.0.1.1\taccept\t"), "\(result.standardError)")
+    }
 }
 
 @Suite("geofilter-demo apply, status, remove", .serialized)

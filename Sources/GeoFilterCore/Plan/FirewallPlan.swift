@@ -39,10 +39,15 @@ public struct FirewallPlan: Sendable {
 
     /// Compiles a policy against country data.
     ///
-    /// - Throws: ``GeoFilterError`` when the policy is not valid (see ``GeoPolicy/validate()``).
+    /// - Parameters:
+    ///   - policy: what the admin chose.
+    ///   - database: the country data.
+    ///   - allowBroadExemptions: accept trusted and provider networks that cover half or more
+    ///     of an address family (see ``GeoPolicy/validate(allowBroadExemptions:)``).
+    /// - Throws: ``GeoFilterError`` when the policy is not valid.
     /// - Complexity: O(n) in the number of segments of the data, plus the size of the sets.
-    public init(policy: GeoPolicy, database: GeoDatabase) throws(GeoFilterError) {
-        try policy.validate()
+    public init(policy: GeoPolicy, database: GeoDatabase, allowBroadExemptions: Bool = false) throws(GeoFilterError) {
+        try policy.validate(allowBroadExemptions: allowBroadExemptions)
         self.policy = policy
         self.database = database
         provenance = database.provenance

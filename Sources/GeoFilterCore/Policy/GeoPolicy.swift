@@ -1,6 +1,6 @@
 /// What the admin chose: which countries, what to do with them, and who always passes.
 ///
-/// A policy is plain data (Codable, Sendable); ``validate()`` checks it and
+/// A policy is plain data (Codable, Sendable); ``validate(allowBroadExemptions:)`` checks it and
 /// ``FirewallPlan/init(policy:database:)`` compiles it against country data.
 public struct GeoPolicy: Codable, Sendable, Hashable {
     /// What happens to the selected countries.
@@ -87,15 +87,31 @@ public struct GeoPolicy: Codable, Sendable, Hashable {
         selections.first { $0.countries.contains(country) && $0.label != nil }?.label
     }
 
-    /// Checks the policy.
+    /// Checks the policy, refusing those that would filter nothing (or everything) by accident.
     ///
-    /// - Throws: ``GeoFilterError`` with one sentence for the first problem: an allow-only
-    ///   policy with no country (it would drop every public address), a label that is too long
-    ///   or not printable, no direction, an empty port list.
-    public func validate() throws(GeoFilterError) {
-        if mode == .allowOnlySelected && enabled && countries.isEmpty {
+    /// - Parameter allowBroadExemptions: accept trusted and provider networks that together
+    ///   cover half or more of an address family (`0.0.0.0/0`, `::/1`): they pass almost every
+    ///   packet unfiltered, which is rarely what an admin means.
+    /// - Throws: ``GeoFilterError`` with one sentence for the first problem: an enabled policy
+    ///   with no country (a block policy would filter nothing, an allow-only one would drop every
+    ///   public address; switch filtering off with ``enabled`` instead), broad exemptions, a
+    ///   label that is too long or not printable, no direction, an empty port list, port 0.
+    public func validate(allowBroadExemptions: Bool = false) throws(GeoFilterError) {
+        if enabled && countries.isEmpty {
             throw GeoFilterError(
-                .invalidInput, "an allow-only policy needs at least one country: with none it would drop every public address")
+                .invalidInput,
+                mode == .allowOnlySelected
+                    ? "an allow-only policy needs at least one country: with none it would drop every public address"
+                    : "the policy selects no country, so it would filter nothing; name countries, or set \"enabled\": false to switch filtering off")
+        }
+        if !allowBroadExemptions {
+            let exempt = CIDRSet(networks: trusted + providers)
+            for family in IPAddressFamily.allCases where exempt.holdsHalfOrMore(of: family) {
+                let listed = (trusted + providers).filter { $0.family == family }.map(\.description)
+                throw GeoFilterError(
+                    .invalidInput,
+                    "the trusted and provider networks (\(listed.joined(separator: " "))) cover half or more of all \(family) addresses, so they would pass almost every packet unfiltered; give the networks you mean, or force it (--force)")
+            }
         }
         if directions.isEmpty {
             throw GeoFilterError(.invalidInput, "the policy applies to no direction: choose input, forward or both")
@@ -110,8 +126,12 @@ public struct GeoPolicy: Codable, Sendable, Hashable {
                 throw GeoFilterError(.invalidInput, "the selection \(selection) names no country once its exceptions are removed")
             }
         }
-        for rule in scope.rules where rule.ports.isEmpty {
-            throw GeoFilterError(.invalidInput, "the \(rule.transport) scope lists no port")
+        for rule in scope.rules {
+            if rule.ports.isEmpty { throw GeoFilterError(.invalidInput, "the \(rule.transport) scope lists no port") }
+            if let zero = rule.ports.first(where: { $0.lowerBound == 0 }) {
+                throw GeoFilterError(
+                    .invalidInput, "the \(rule.transport) scope lists port \(zero.lowerBound == zero.upperBound ? "0" : "range 0-\(zero.upperBound)"): ports are 1-65535")
+            }
         }
     }
 }

@@ -21,6 +21,21 @@ public struct ServiceScope: Codable, Sendable, Hashable, CustomStringConvertible
         }
     }
 
+    private enum CodingKeys: String, CodingKey { case rules }
+
+    /// Decodes the rules and normalises them as ``init(rules:)`` does (one rule per protocol,
+    /// port ranges sorted and merged), so a policy file with repeated entries costs no more
+    /// kernel rules than one without.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rules: try container.decodeIfPresent([PortRule].self, forKey: .rules) ?? [])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rules, forKey: .rules)
+    }
+
     /// Whether the rule applies to all traffic.
     public var isAllTraffic: Bool { rules.isEmpty }
 

@@ -1,5 +1,13 @@
 /// Reading a ``CIDRSet`` back: minimal networks, minimal ranges, counts.
 extension CIDRSet {
+    /// Whether the set holds at least half of the addresses of `family`.
+    public func holdsHalfOrMore(of family: IPAddressFamily) -> Bool {
+        switch family {
+        case .ipv4: v4.addressCount.map { $0 >= 1 << 31 } ?? !v4.isEmpty
+        case .ipv6: v6.addressCount.map { $0 >= 1 << 127 } ?? !v6.isEmpty
+        }
+    }
+
     /// The minimal list of IPv4 networks covering exactly the set's IPv4 addresses, ascending.
     ///
     /// The minimal prefix cover of a set of addresses is unique, so this is what `iprange`
