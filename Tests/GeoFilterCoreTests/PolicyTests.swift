@@ -137,3 +137,14 @@ struct PolicyTests {
         #expect(try GeoPolicy.load(path: folder + "/good.json") == policy)
     }
 }
+
+@Suite struct ErrorTextTests {
+    @Test("Control characters from input are escaped when an error is printed")
+    func controlCharacters() {
+        let error = GeoFilterError(
+            .invalidInput, "'\u{1B}[31mred\u{0}' is not a country", location: .init(path: "bad\u{7}name.csv", line: 3))
+        #expect(error.description == #"bad\u{7}name.csv:3: '\u{1B}[31mred\u{0}' is not a country"#)
+        #expect(GeoFilterError(.file, "plain text: é ü").description == "plain text: é ü")
+        #expect(GeoFilterError(.file, "c1 \u{85} del \u{7F}").description == #"c1 \u{85} del \u{7F}"#)
+    }
+}

@@ -9,7 +9,7 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidInput, limitExceeded, file, network, namespace, cancelled, kernel, permission, program,
-                outOfMemory, unsupported
+                outOfMemory, busy, unsupported
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -30,6 +30,9 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let program = Code(.program)
         /// Memory ran out (a decompressor or a C library could not allocate).
         public static let outOfMemory = Code(.outOfMemory)
+        /// Another process or thread holds the lock for this change (another apply is in
+        /// progress in the same namespace); nothing was changed.
+        public static let busy = Code(.busy)
         /// The request cannot be served on this system or with this input.
         public static let unsupported = Code(.unsupported)
         /// The kernel refused a change (the previous state stays in force) or cannot be reached.
@@ -101,9 +104,30 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     }
 
     /// `path:line: message`, or just the message when no file is concerned.
+    ///
+    /// Control characters that came from input (a file's bytes, a path) are shown escaped
+    /// (`\u{1B}`), so printing an error can never drive the terminal it is printed on.
     public var description: String {
-        guard let location else { return message }
-        return "\(location): \(message)"
+        let text = location.map { "\($0): \(message)" } ?? message
+        return Self.escapingControlCharacters(text)
+    }
+
+    /// `text` with C0 and C1 control characters and DEL written as `\u{XX}`.
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     public static func == (lhs: GeoFilterError, rhs: GeoFilterError) -> Bool { lhs.code == rhs.code }
