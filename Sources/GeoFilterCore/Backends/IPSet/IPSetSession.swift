@@ -34,6 +34,11 @@ struct IPSetFailure: Error, Sendable, Hashable {
     /// kernel reported none.
     var kernelCode: Int32
 
+    init(kind: Kind, kernelCode: Int32) {
+        self.kind = kind
+        self.kernelCode = kernelCode
+    }
+
     init(_ result: CNetfilterShim_ipset_result, kernelCode: Int32) {
         self.kernelCode = kernelCode
         kind =
