@@ -15,8 +15,12 @@ enum ProgramRunner {
 
     /// Runs `path` with `arguments`, feeding `input` on standard input.
     static func run(_ path: String, _ arguments: [String], input: String?) throws(GeoFilterError) -> Result {
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
+        let copies = ([path] + arguments).map { strdup($0) }
+        defer { for pointer in copies { free(pointer) } }
+        guard !copies.contains(nil) else {
+            throw GeoFilterError.system(.outOfMemory, "cannot pass the arguments of \(path)", errno: ENOMEM)
+        }
+        let argv = copies + [nil]
         var output = CNetfilterShim_output()
         var errors = CNetfilterShim_output()
         defer {

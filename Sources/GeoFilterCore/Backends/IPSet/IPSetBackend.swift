@@ -207,7 +207,7 @@ public struct IPSetBackend: FirewallBackend {
     private func writeRecord(_ record: PlanRecord, session: borrowing IPSetSession) throws(GeoFilterError) {
         let text = record.text
         guard text.utf8.count <= 255 else {
-            throw GeoFilterError(.unsupported, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
+            throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
         }
         let temporary = metaSetName + Self.temporarySuffix
         try session.destroy(temporary)
