@@ -39,6 +39,15 @@ static struct {
 
 static pthread_once_t curl_loaded = PTHREAD_ONCE_INIT;
 
+/// Closes a libcurl that cannot be used; the reason is in curl.error.
+static void reject_curl(void) {
+    if (dlclose(curl.library) != 0) {
+        size_t length = strlen(curl.error);
+        snprintf(curl.error + length, sizeof curl.error - length, " (and closing it failed: %s)", dlerror());
+    }
+    curl.library = NULL;
+}
+
 static void load_curl(void) {
     curl.library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (curl.library == NULL) {
@@ -47,7 +56,7 @@ static void load_curl(void) {
     }
 #define RESOLVE(field, symbol) \
     if ((curl.field = (__typeof__(curl.field))dlsym(curl.library, #symbol)) == NULL) { \
-        snprintf(curl.error, sizeof curl.error, "libcurl lacks %s", #symbol); curl.library = NULL; return; }
+        snprintf(curl.error, sizeof curl.error, "libcurl lacks %s", #symbol); reject_curl(); return; }
     RESOLVE(global_init, curl_global_init)
     RESOLVE(easy_init, curl_easy_init)
     RESOLVE(easy_setopt, curl_easy_setopt)
@@ -62,14 +71,14 @@ static void load_curl(void) {
     const curl_version_info_data *info = curl.version_info(CURLVERSION_NOW);
     if (info == NULL) {
         snprintf(curl.error, sizeof curl.error, "libcurl does not report its version");
-        curl.library = NULL;
+        reject_curl();
         return;
     }
     curl.version = info->version_num;
     CURLcode code = curl.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
         snprintf(curl.error, sizeof curl.error, "libcurl failed to initialise: %s", curl.easy_strerror(code));
-        curl.library = NULL;
+        reject_curl();
     }
 }
 
