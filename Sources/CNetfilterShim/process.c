@@ -46,17 +46,32 @@ static void close_fd(int *fd) {
     *fd = -1;
 }
 
-/// Starts the program with the pipe ends as its standard descriptors. Returns 0 or an errno.
+/// Starts the program with the pipe ends as its standard descriptors, with no signal blocked
+/// and every signal's default action (the caller's process may block or ignore some).
+/// Returns 0 or an errno.
 static int spawn(pid_t *pid, const char *path, char *const argv[], int in, int out, int err) {
     posix_spawn_file_actions_t actions;
     int status = posix_spawn_file_actions_init(&actions);
     if (status != 0) return status;
-    if ((status = posix_spawn_file_actions_adddup2(&actions, in, 0)) == 0
-        && (status = posix_spawn_file_actions_adddup2(&actions, out, 1)) == 0
-        && (status = posix_spawn_file_actions_adddup2(&actions, err, 2)) == 0) {
-        status = posix_spawn(pid, path, &actions, NULL, argv, environ);
+    posix_spawnattr_t attributes;
+    status = posix_spawnattr_init(&attributes);
+    if (status != 0) {
+        (void)posix_spawn_file_actions_destroy(&actions);
+        return status;
     }
-    // Fails only for an uninitialised object.
+    sigset_t none, all;
+    if (sigemptyset(&none) != 0 || sigfillset(&all) != 0) {
+        status = EINVAL;
+    } else if ((status = posix_spawn_file_actions_adddup2(&actions, in, 0)) == 0
+               && (status = posix_spawn_file_actions_adddup2(&actions, out, 1)) == 0
+               && (status = posix_spawn_file_actions_adddup2(&actions, err, 2)) == 0
+               && (status = posix_spawnattr_setsigmask(&attributes, &none)) == 0
+               && (status = posix_spawnattr_setsigdefault(&attributes, &all)) == 0
+               && (status = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0) {
+        status = posix_spawn(pid, path, &actions, &attributes, argv, environ);
+    }
+    // Both fail only for an uninitialised object.
+    (void)posix_spawnattr_destroy(&attributes);
     (void)posix_spawn_file_actions_destroy(&actions);
     return status;
 }

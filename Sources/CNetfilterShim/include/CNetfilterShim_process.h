@@ -38,7 +38,8 @@ typedef enum __attribute__((enum_extensibility(closed))) CNetfilterShim_process_
 } CNetfilterShim_process_result;
 
 /// Runs the program at `path` with `argv` (NULL-terminated, argv[0] first) to its end, writing
-/// `input` to its standard input and collecting its standard output and error. Sets
+/// `input` to its standard input and collecting its standard output and error. The program
+/// starts with no signal blocked and every signal's default action. Sets
 /// `*exit_status` (128 + signal when killed) on success, and `*error_number` to the errno of a
 /// failure (0 on success).
 CNetfilterShim_process_result CNetfilterShim_run_process(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
