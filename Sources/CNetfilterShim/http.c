@@ -129,11 +129,10 @@ static size_t read_header(char *data, size_t size, size_t count, void *context) 
     CNetfilterShim_http_response *response = transfer->response;
     if (length >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         // A new response (after a redirect): forget the previous one's headers.
-        response->etag[0] = response->last_modified[0] = response->content_disposition[0] = 0;
+        response->etag[0] = response->last_modified[0] = 0;
     }
     capture(data, length, "ETag", response->etag, sizeof response->etag);
     capture(data, length, "Last-Modified", response->last_modified, sizeof response->last_modified);
-    capture(data, length, "Content-Disposition", response->content_disposition, sizeof response->content_disposition);
     return length;
 }
 
@@ -174,7 +173,6 @@ static CNetfilterShim_http_result result_of(CURLcode code) {
 CNetfilterShim_http_result CNetfilterShim_http_get(const CNetfilterShim_http_request *request,
                                                    CNetfilterShim_http_response *response) {
     memset(response, 0, sizeof *response);
-    response->expected = -1;
     int once = pthread_once(&curl_loaded, load_curl);
     if (once != 0) {
         snprintf(response->error, sizeof response->error, "cannot load libcurl: %s", strerror(once));
@@ -220,7 +218,7 @@ CNetfilterShim_http_result CNetfilterShim_http_get(const CNetfilterShim_http_req
         SET(CURLOPT_USERPWD, request->user_password)
     }
     SET(CURLOPT_HTTPHEADER, headers)
-    SET(CURLOPT_USERAGENT, request->user_agent != NULL ? request->user_agent : "GeoFilter")
+    SET(CURLOPT_USERAGENT, "GeoFilter")
     SET(CURLOPT_WRITEFUNCTION, write_body)
     SET(CURLOPT_WRITEDATA, &transfer)
     SET(CURLOPT_HEADERFUNCTION, read_header)
@@ -263,9 +261,6 @@ CNetfilterShim_http_result CNetfilterShim_http_get(const CNetfilterShim_http_req
             goto done;
         }
         response->status = status;
-        curl_off_t expected = -1;
-        // Only informative (progress totals): a libcurl that cannot tell leaves it unknown.
-        if (curl.easy_getinfo(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected) == CURLE_OK) response->expected = expected;
     }
     goto done;
 

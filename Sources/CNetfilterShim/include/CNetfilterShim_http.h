@@ -55,7 +55,6 @@ typedef struct CNetfilterShim_http_request {
     size_t header_count;
     /// "user:password" for HTTP Basic authentication (not sent across redirects), or NULL.
     const char *_Nullable user_password;
-    const char *_Nullable user_agent;
     int output_fd;
     long connect_timeout_ms;
     /// The whole transfer's limit (0: none).
@@ -72,19 +71,17 @@ typedef struct CNetfilterShim_http_request {
 /// What came back.
 typedef struct CNetfilterShim_http_response {
     long status;
+    /// The body's bytes written so far.
     uint64_t received;
-    /// Content-Length of the last response, or -1 when unknown.
-    int64_t expected;
     /// The errno of a failed write (CNetfilterShim_HTTP_WRITE), else 0.
     int error_number;
     char etag[256];
     char last_modified[128];
-    char content_disposition[256];
     char error[512];
 } CNetfilterShim_http_response;
 
-/// Performs the GET, following up to 5 redirects, over http and https only (for the request
-/// and every redirect).
+/// Performs the GET (User-Agent "GeoFilter"), following up to 5 redirects, over http and https
+/// only (for the request and every redirect).
 CNetfilterShim_http_result CNetfilterShim_http_get(const CNetfilterShim_http_request *_Nonnull request,
                                                    CNetfilterShim_http_response *_Nonnull response);
 

@@ -27,10 +27,8 @@ enum HTTPClient {
 
     struct Response {
         var status: Int
-        var received: UInt64
         var etag: String?
         var lastModified: String?
-        var contentDisposition: String?
     }
 
     /// Why a transfer did not complete.
@@ -77,7 +75,7 @@ enum HTTPClient {
                 withOptionalCString(request.credentials) { credentials in
                     var raw = CNetfilterShim_http_request(
                         url: url, headers: headers, header_count: request.headers.count, user_password: credentials,
-                        user_agent: nil, output_fd: descriptor, connect_timeout_ms: Int(request.timeouts.connect * 1000),
+                        output_fd: descriptor, connect_timeout_ms: Int(request.timeouts.connect * 1000),
                         total_timeout_ms: Int(request.timeouts.total * 1000), stall_seconds: Int(request.timeouts.stall.rounded(.up)),
                         max_bytes: request.maximumBytes,
                         protocol_options: request.protocolOptions == .bitmask ? .bitmask : .automatic,
@@ -108,8 +106,7 @@ enum HTTPClient {
             return value.isEmpty ? nil : value
         }
         return Response(
-            status: response.status, received: response.received, etag: text(response.etag),
-            lastModified: text(response.last_modified), contentDisposition: text(response.content_disposition))
+            status: response.status, etag: text(response.etag), lastModified: text(response.last_modified))
     }
 
     private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {

@@ -11,6 +11,10 @@
 ///
 /// The plan record (digest, mode, countries, entry counts, rules fingerprint) is the comment
 /// of the single entry of the set `geofilter-meta`.
+///
+/// Within one process, ``apply(_:)``, ``status()`` and ``remove()`` on the same network
+/// namespace run one at a time; on different namespaces they run side by side (libipset is
+/// locked only inside each of its calls, never while the iptables programs run).
 public struct IPSetBackend: FirewallBackend {
     /// The set prefix and chain name.
     public var names: KernelNames
