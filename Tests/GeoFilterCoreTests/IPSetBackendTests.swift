@@ -282,6 +282,29 @@ struct IPSetBackendTests {
         #expect(outcome.withLock { $0 } == ["waited", "first done"])
     }
 
+    @Test("Two applies on one namespace from two threads do not interleave: both succeed and one plan is in force")
+    func appliesOnOneNamespace() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        let plans = [try plan(.blockSelected, "CN"), try plan(.blockSelected, "AU,NZ")]
+        let backend = IPSetBackend(namespace: .named(namespace.name))
+        let outcomes = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            do throws(GeoFilterError) {
+                let outcome = try backend.apply(plans[index % 2])
+                outcomes.withLock { $0.append(outcome.digest) }
+            } catch {
+                outcomes.withLock { $0.append("failed: \(error)") }
+            }
+        }
+        let digests = outcomes.withLock { $0 }
+        #expect(digests.count == 4 && digests.allSatisfy { digest in plans.contains { $0.digest == digest } }, "\(digests)")
+        let status = try backend.status()
+        #expect(plans.contains { $0.digest == status.digest })
+        #expect(try !namespace.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+        #expect(try backend.remove())
+    }
+
     @Test("libipset is closed when no session is open, and loaded again when next needed")
     func unload() throws {
         let namespace = try ScratchNamespace()
