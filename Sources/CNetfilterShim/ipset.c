@@ -140,12 +140,15 @@ const char *CNetfilterShim_ipset_library_error(void) {
 }
 
 const char *CNetfilterShim_ipset_library_path(void) {
+    // A copy: the loader's string goes away with the library (CNetfilterShim_ipset_unload).
+    static char path[4096];
     if (!lock()) return NULL;
     load_library();
     Dl_info info;
-    const char *path = lib.library != NULL && dladdr((void *)lib.session_init, &info) != 0 ? info.dli_fname : NULL;
+    _Bool found = lib.library != NULL && dladdr((void *)lib.session_init, &info) != 0 && info.dli_fname != NULL
+        && (size_t)snprintf(path, sizeof path, "%s", info.dli_fname) < sizeof path;
     unlock();
-    return path;
+    return found ? path : NULL;
 }
 
 int CNetfilterShim_ipset_protocol_version(void) {
