@@ -364,10 +364,15 @@ static void *open_session(void *argument) {
     // The handshake creates libipset's transport (the netlink socket), so the first one runs
     // before its errors can be watched; a failed one is repeated to learn the kernel's code.
     int status = ipset_cmd(handle->session, IPSET_CMD_NONE, 0);
+    int socket_error = errno;
     if (ipset_session_handle(handle->session) == NULL) {
-        // No socket: the kernel has no netfilter netlink at all.
+        // No netlink socket: the kernel has no netfilter netlink at all (EPROTONOSUPPORT), or
+        // the process is out of descriptors or memory.
         (void)take_report(handle);
-        request->result = CNetfilterShim_IPSET_UNSUPPORTED;
+        handle->system_error = socket_error;
+        request->result = socket_error == ENOMEM || socket_error == ENOBUFS ? CNetfilterShim_IPSET_OUT_OF_MEMORY
+            : socket_error == EMFILE || socket_error == ENFILE ? CNetfilterShim_IPSET_LIBRARY_ERROR
+            : CNetfilterShim_IPSET_UNSUPPORTED;
         return NULL;
     }
     if (!watch_transport(handle)) {
