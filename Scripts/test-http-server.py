@@ -11,6 +11,7 @@ DIRECTORY/behaviour.json maps a URL path to what to do instead of serving it nor
   "stall"                      send the headers and a few bytes, then nothing for 60 s
   "slow"                       send the body in 4 KiB pieces, one every 50 ms
   "no-validators"              serve without ETag and Last-Modified
+  "redirect:URL"               answer 302 with Location URL (any scheme: file:///etc/passwd, ftp://...)
 Every request is appended to DIRECTORY/requests.log as a JSON line (method, path, headers).
 """
 import email.utils
@@ -58,6 +59,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode = behaviour(path)
         if mode.startswith("status:"):
             return self.reply(int(mode.split(":")[1]), b"error page\n")
+        if mode.startswith("redirect:"):
+            self.send_response(302)
+            self.send_header("Location", mode[len("redirect:"):])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if mode.startswith("fail:") and count <= int(mode.split(":")[1]):
             return self.reply(int(mode.split(":")[2]), b"temporary failure\n")
         file = os.path.normpath(os.path.join(ROOT, path.lstrip("/")))

@@ -168,6 +168,58 @@ struct DataUpdaterTests {
         }
     }
 
+    @Test(
+        "A redirect to a scheme other than http(s) is refused at once (not retried); the cache is unchanged",
+        arguments: ["file:///etc/passwd", "ftp://127.0.0.1/geoip"])
+    func redirectToOtherScheme(target: String) throws {
+        try withServer { server, cache in
+            try server.put("geoip", text: generatedIPv4(40))
+            try server.put("geoip6", fixture: "ipfire/geoip6")
+            let updater = DataUpdater(cacheDirectory: cache, configuration: fast)
+            _ = try updater.run(ipfireSource(server))
+            let before = snapshotOf(cache)
+            try server.put("geoip", text: generatedIPv4(41))
+            try server.misbehave(["geoip": "redirect:\(target)"])
+            let error = #expect(throws: GeoFilterError.self) { try updater.run(ipfireSource(server)) }
+            #expect(error?.code == .network, "\(String(describing: error))")
+            #expect(error?.message.contains("only http and https") == true, "\(String(describing: error))")
+            #expect(error?.underlying is HTTPClient.Failure)
+            #expect(try server.requests().filter { $0.path == "/geoip" }.count == 2, "one request per run: no retry")
+            #expect(snapshotOf(cache) == before)
+        }
+    }
+
+    @Test(
+        "libcurl is limited to http and https for the URL and every redirect, with the 7.85 string options and the older bitmasks",
+        arguments: [HTTPClient.ProtocolOptions.automatic, .bitmask])
+    func protocolRestriction(options: HTTPClient.ProtocolOptions) throws {
+        try withServer { server, _ in
+            try server.put("data", text: "served\n")
+            try server.misbehave(["to-file": "redirect:file:///etc/passwd", "to-ftp": "redirect:ftp://127.0.0.1/data", "to-http": "redirect:/data"])
+            let path = server.directory.appendingPathComponent("body").path
+            func get(_ url: String) throws(HTTPClient.Failure) -> (HTTPClient.Response, String) {
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+                precondition(descriptor >= 0)
+                defer { close(descriptor) }
+                let request = HTTPClient.Request(
+                    url: url, timeouts: .init(connect: 2, stall: 2, total: 10), maximumBytes: 1 << 20, protocolOptions: options)
+                let response = try HTTPClient.get(request, to: descriptor) { _, _ in true }
+                return (response, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+            }
+            // Allowed: http, and a redirect to http.
+            for url in [server.url("data"), server.url("to-http")] {
+                let (response, body) = try get(url)
+                #expect(response.status == 200 && body == "served\n", "\(url)")
+            }
+            // Refused: another scheme, given directly or as a redirect; nothing is written.
+            for url in ["file:///etc/passwd", "ftp://127.0.0.1/data", server.url("to-file"), server.url("to-ftp")] {
+                let failure = #expect(throws: HTTPClient.Failure.self, "\(url)") { _ = try get(url) }
+                #expect(failure?.kind == .refusedProtocol, "\(url): \(String(describing: failure))")
+                #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "", "\(url) wrote a body")
+            }
+        }
+    }
+
     @Test("RIR files are checked against their .md5 (BSD and GNU styles); a wrong checksum is refused")
     func md5Checksums() throws {
         try withServer { server, cache in

@@ -1,5 +1,7 @@
 import Foundation
 import GeoFilterBundledData
+import Synchronization
+import SystemPackage
 import Testing
 
 @testable import GeoFilterCore
@@ -140,6 +142,7 @@ struct IPSetBackendTests {
         #expect(failing.hashNetLayout(.geo, .ipv4).entries == 2)
         let error = #expect(throws: GeoFilterError.self) { try backend.apply(failing) }
         #expect(error?.code == .kernel && error?.message.contains("Hash is full") == true, "\(String(describing: error))")
+        #expect((error?.underlying as? IPSetFailure)?.kind == .hashFull, "the class comes from the kernel's code")
         #expect(try backend.status().digest == small.digest)
         #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
         #expect(try link.ping(from: "1.0.0.1"))  // AU not blocked: the failed plan is not in force
@@ -168,6 +171,151 @@ struct IPSetBackendTests {
                 })
             #expect(lengths.count == layout.distinctLengths)
             #expect(layout.distinctLengths < plan.hashNetLayout(.geo, family).distinctLengths)
+        }
+    }
+
+    @Test("Error classes come from the kernel's codes: missing set, existing set, full hash, a set in use, another family, no namespace")
+    func errorClasses() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        /// The error of `body` and its class, or nil when it succeeds.
+        func failure(_ body: () throws -> Void) -> (GeoFilterError, IPSetFailure)? {
+            do {
+                try body()
+                return nil
+            } catch {
+                let error = error as? GeoFilterError ?? GeoFilterError(.program, "not a GeoFilterError: \(error)")
+                return (error, error.underlying as? IPSetFailure ?? IPSetFailure(kind: .library, kernelCode: -1))
+            }
+        }
+        var four = HashNetEntries(IPv4Network(masking: IPv4Address(0x0A00_0000), prefixLength: 24))
+        for index in 1..<4 {
+            four.addresses += [10, 0, UInt8(index), 0]
+            four.lengths.append(24)
+        }
+        try IPSetSession.with(namespace: .named(namespace.name)) { session throws(GeoFilterError) in
+            // A missing set: destroy and list answer "absent"; the rest fail with ENOENT.
+            #expect(try session.destroy("gf-missing") == false)
+            #expect(try session.header("gf-missing") == nil)
+            #expect(try session.save("gf-missing") == nil)
+            try session.create("gf-a", family: .ipv4, hashSize: 64, maxElements: 1024)
+            let missing = failure { try session.swap("gf-missing", "gf-a") }
+            #expect(missing?.1 == IPSetFailure(kind: .noSuchSet, kernelCode: ENOENT))
+            #expect(missing?.0.code == .kernel && missing?.0.errno?.rawValue == ENOENT)
+            let missingAdd = failure { try session.add("gf-missing", four) }
+            #expect(missingAdd?.1.kind == .noSuchSet && missingAdd?.1.kernelCode == ENOENT)
+            // The second set of a swap: the kernel's IPSET_ERR_EXIST_SETNAME2 (4101), no errno.
+            let second = failure { try session.swap("gf-a", "gf-missing") }
+            #expect(second?.1 == IPSetFailure(kind: .noSuchSet, kernelCode: 4101))
+            #expect(second != nil && second?.0.errno == nil)
+            // EEXIST for a name in use.
+            let exists = failure { try session.create("gf-a", family: .ipv4, hashSize: 64, maxElements: 1024) }
+            #expect(exists?.1 == IPSetFailure(kind: .exists, kernelCode: EEXIST))
+            // IPSET_ERR_HASH_FULL (4352); the entries before the failing one stay.
+            try session.create("gf-small", family: .ipv4, hashSize: 64, maxElements: 2)
+            let full = failure { try session.add("gf-small", four) }
+            #expect(full?.1 == IPSetFailure(kind: .hashFull, kernelCode: 4352))
+            // A set of the other family.
+            try session.create("gf-six", family: .ipv6, hashSize: 64, maxElements: 16)
+            let family = failure { try session.add("gf-six", four) }
+            #expect(family?.1.kind == .typeMismatch)
+            let swapFamilies = failure { try session.swap("gf-a", "gf-six") }
+            #expect(swapFamilies?.1.kind == .typeMismatch)
+        }
+        // A set referenced by a rule: IPSET_ERR_BUSY (4100).
+        let rule = try namespace.run("/usr/sbin/iptables", ["-A", "INPUT", "-m", "set", "--match-set", "gf-a", "src", "-j", "DROP"])
+        try #require(rule.status == 0, "\(rule.error)")
+        try IPSetSession.with(namespace: .named(namespace.name)) { session throws(GeoFilterError) in
+            let busy = failure { try session.destroy("gf-a") }
+            #expect(busy?.1 == IPSetFailure(kind: .inUse, kernelCode: 4100))
+        }
+        // A namespace that does not exist.
+        let absent = #expect(throws: GeoFilterError.self) {
+            try IPSetSession.with(namespace: .named("gftest-absent-\(UInt32.random(in: 0...UInt32.max))")) { (_: borrowing IPSetSession) throws(GeoFilterError) in }
+        }
+        #expect(absent?.code == .namespace && absent?.errno?.rawValue == ENOENT, "\(String(describing: absent))")
+        #expect((absent?.underlying as? IPSetFailure)?.kind == .namespace)
+    }
+
+    @Test("The libipset lock is held inside each call only: while one session waits between calls, another namespace's apply (iptables included) and session finish")
+    func sessionsInterleave() throws {
+        let first = try ScratchNamespace()
+        defer { first.delete() }
+        let second = try ScratchNamespace()
+        defer { second.delete() }
+        let opened = DispatchSemaphore(value: 0)
+        let othersDone = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<[String]>([])
+        let firstName = first.name
+        Thread.detachNewThread {
+            do throws(GeoFilterError) {
+                try IPSetSession.with(namespace: .named(firstName)) { session throws(GeoFilterError) in
+                    try session.create("gf-shared", family: .ipv4, hashSize: 64, maxElements: 16)
+                    opened.signal()
+                    // Between two calls, as while iptables-restore runs during an apply.
+                    let waited = othersDone.wait(timeout: .now() + 60)
+                    outcome.withLock { $0.append(waited == .success ? "waited" : "timed out") }
+                    // The set cache now describes the other namespace's "gf-shared" (IPv6):
+                    // this call must look at its own namespace's set again.
+                    try session.add("gf-shared", HashNetEntries(IPv4Network(masking: IPv4Address(0x0A00_0000), prefixLength: 8)))
+                    #expect(try session.save("gf-shared")?.contains("add gf-shared 10.0.0.0/8") == true)
+                }
+                outcome.withLock { $0.append("first done") }
+            } catch {
+                outcome.withLock { $0.append("first failed: \(error)") }
+            }
+            finished.signal()
+        }
+        try #require(opened.wait(timeout: .now() + 60) == .success)
+        let backend = IPSetBackend(namespace: .named(second.name))
+        let small = try plan(.blockSelected, "CN")
+        #expect(try backend.apply(small) == .applied(digest: small.digest))
+        #expect(try backend.status().digest == small.digest)
+        try IPSetSession.with(namespace: .named(second.name)) { session throws(GeoFilterError) in
+            try session.create("gf-shared", family: .ipv6, hashSize: 64, maxElements: 16)
+            #expect(try session.header("gf-shared")?.contains("family inet6") == true)
+        }
+        #expect(try backend.remove())
+        othersDone.signal()
+        try #require(finished.wait(timeout: .now() + 60) == .success)
+        #expect(outcome.withLock { $0 } == ["waited", "first done"])
+    }
+
+    @Test("Two applies on one namespace from two threads do not interleave: both succeed and one plan is in force")
+    func appliesOnOneNamespace() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        let plans = [try plan(.blockSelected, "CN"), try plan(.blockSelected, "AU,NZ")]
+        let backend = IPSetBackend(namespace: .named(namespace.name))
+        let outcomes = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            do throws(GeoFilterError) {
+                let outcome = try backend.apply(plans[index % 2])
+                outcomes.withLock { $0.append(outcome.digest) }
+            } catch {
+                outcomes.withLock { $0.append("failed: \(error)") }
+            }
+        }
+        let digests = outcomes.withLock { $0 }
+        #expect(digests.count == 4 && digests.allSatisfy { digest in plans.contains { $0.digest == digest } }, "\(digests)")
+        let status = try backend.status()
+        #expect(plans.contains { $0.digest == status.digest })
+        #expect(try !namespace.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+        #expect(try backend.remove())
+    }
+
+    @Test("libipset is closed when no session is open, and loaded again when next needed")
+    func unload() throws {
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        #expect(IPSetSession.libraryError == nil)
+        #expect(IPSetSession.unloadLibrary())
+        #expect(NetfilterLibraries.loaded.ipsetPath != nil, "loaded again")
+        try IPSetSession.with(namespace: .named(namespace.name)) { session throws(GeoFilterError) in
+            #expect(!IPSetSession.unloadLibrary(), "a session is open")
+            try session.create("gf-after-reload", family: .ipv4, hashSize: 64, maxElements: 16)
+            #expect(try session.destroy("gf-after-reload"))
         }
     }
 

@@ -12,7 +12,7 @@ extern "C" {
 
 /// The absolute path of the shared object that provides libipset (loaded on first use, from
 /// `libipset.so.13` or the path in the environment variable GEOFILTER_LIBIPSET), or NULL when it
-/// cannot be loaded. The string is owned by the dynamic loader.
+/// cannot be loaded. The string is static storage, valid until the next call.
 const char *_Nullable CNetfilterShim_ipset_library_path(void);
 
 /// Why libipset cannot be loaded, or NULL when it is loaded.

@@ -136,11 +136,3 @@ enum AddressParser {
         return value
     }
 }
-
-extension StringProtocol {
-    /// Runs `body` over the UTF-8 bytes of the text as a span.
-    func withUTF8Span<R, E: Error>(_ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
-        let string = String(self)
-        return try body(string.utf8.span)
-    }
-}

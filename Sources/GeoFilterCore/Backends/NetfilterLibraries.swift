@@ -10,10 +10,11 @@ public struct NetfilterLibraries: Sendable, Hashable {
     public let nftnlPath: String?
     /// The shared object that provides libmnl.
     public let mnlPath: String?
-    /// The ipset netlink protocol version the shim was compiled against.
-    public let ipsetProtocolVersion: Int
-    /// The nfnetlink subsystem id of nf_tables the shim was compiled against.
-    public let nftablesSubsystemID: Int
+    /// The ipset netlink protocol version the shim was compiled against (plumbing for the
+    /// package's diagnostics and tests, not product API).
+    package let ipsetProtocolVersion: Int
+    /// The nfnetlink subsystem id of nf_tables the shim was compiled against (plumbing, as above).
+    package let nftablesSubsystemID: Int
 
     /// What this process has loaded.
     public static var loaded: NetfilterLibraries {

@@ -4,10 +4,18 @@ internal import CNetfilterShim
 final class Inflater {
     private let handle: OpaquePointer
 
-    /// Creates the stream: gzip or zlib data, or with `raw` a bare deflate stream (zip entries).
-    /// - Throws: ``GeoFilterError`` when zlib cannot allocate it.
-    init(raw: Bool = false) throws(GeoFilterError) {
-        guard let handle = CNetfilterShim_inflater_create_format(raw ? 1 : 0) else {
+    /// What the stream holds.
+    enum Format {
+        /// gzip (one or more members) or zlib data, told apart by the header.
+        case gzipOrZlib
+        /// A bare deflate stream, as in zip entries.
+        case rawDeflate
+    }
+
+    /// Creates the stream for `format`.
+    /// - Throws: ``GeoFilterError`` (`.outOfMemory`) when zlib cannot allocate it.
+    init(_ format: Format = .gzipOrZlib) throws(GeoFilterError) {
+        guard let handle = CNetfilterShim_inflater_create_format(format == .rawDeflate ? .raw : .gzipOrZlib) else {
             throw GeoFilterError(.outOfMemory, "cannot start a gzip decompressor (out of memory)")
         }
         self.handle = handle
@@ -34,15 +42,21 @@ final class Inflater {
                     outputBytes.count - outputOffset, &produced)
             }
         }
-        guard status >= 0 else {
-            let detail = CNetfilterShim_inflater_message(handle).map { String(cString: $0) } ?? "zlib error \(status)"
-            throw GeoFilterError(.invalidInput, "the gzip data is corrupt (\(detail))")
+        let detail = { CNetfilterShim_inflater_message(self.handle).map { String(cString: $0) } }
+        switch status {
+        case .ok:
+            return (consumed, produced)
+        case .dataError:
+            throw GeoFilterError(.invalidInput, "the gzip data is corrupt (\(detail() ?? "invalid deflate data"))")
+        case .outOfMemory:
+            throw GeoFilterError(.outOfMemory, "zlib ran out of memory while decompressing")
+        case .bufferTooSmall, .internalError:
+            throw GeoFilterError(.invalidInput, "zlib failed while decompressing (\(detail() ?? "\(status)"))")
         }
-        return (consumed, produced)
     }
 
     /// Whether the data so far ends with a complete gzip member.
-    var atMemberEnd: Bool { CNetfilterShim_inflater_at_member_end(handle) != 0 }
+    var atMemberEnd: Bool { CNetfilterShim_inflater_at_member_end(handle) }
 }
 
 extension Inflater {
@@ -74,12 +88,11 @@ extension Inflater {
         return output
     }
 
-    /// Inflates a whole zlib or gzip buffer (or with `raw` a bare deflate stream) that must
-    /// expand to exactly `expectedLength` bytes.
+    /// Inflates a whole buffer of `format` that must expand to exactly `expectedLength` bytes.
     ///
     /// - Throws: ``GeoFilterError`` when the data is corrupt, truncated or of another length.
-    static func inflateAll(_ input: [UInt8], expectedLength: Int, raw: Bool = false) throws(GeoFilterError) -> [UInt8] {
-        let inflater = try Inflater(raw: raw)
+    static func inflateAll(_ input: [UInt8], expectedLength: Int, format: Format = .gzipOrZlib) throws(GeoFilterError) -> [UInt8] {
+        let inflater = try Inflater(format)
         var output = [UInt8](repeating: 0, count: expectedLength + 1)
         var consumed = 0
         var produced = 0
@@ -107,7 +120,13 @@ extension Inflater {
                     outputBytes.baseAddress!.assumingMemoryBound(to: UInt8.self), outputBytes.count, &produced, 9)
             }
         }
-        guard status == 0 else { throw GeoFilterError(.outOfMemory, "zlib could not compress the data (error \(status))") }
+        switch status {
+        case .ok: break
+        case .outOfMemory: throw GeoFilterError(.outOfMemory, "zlib ran out of memory while compressing")
+        case .dataError, .bufferTooSmall, .internalError:
+            // deflateBound is an upper bound, so none of these can happen with valid arguments.
+            throw GeoFilterError(.invalidInput, "zlib could not compress the data (\(status))")
+        }
         output.removeLast(output.count - produced)
         return output
     }

@@ -15,8 +15,12 @@ enum ProgramRunner {
 
     /// Runs `path` with `arguments`, feeding `input` on standard input.
     static func run(_ path: String, _ arguments: [String], input: String?) throws(GeoFilterError) -> Result {
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
+        let copies = ([path] + arguments).map { strdup($0) }
+        defer { for pointer in copies { free(pointer) } }
+        guard !copies.contains(nil) else {
+            throw GeoFilterError.system(.outOfMemory, "cannot pass the arguments of \(path)", errno: ENOMEM)
+        }
+        let argv = copies + [nil]
         var output = CNetfilterShim_output()
         var errors = CNetfilterShim_output()
         defer {
@@ -24,14 +28,21 @@ enum ProgramRunner {
             CNetfilterShim_output_free(&errors)
         }
         var exitStatus: Int32 = 0
+        var errorNumber: Int32 = 0
         let bytes = Array((input ?? "").utf8)
-        let status = argv.withUnsafeBufferPointer { argvBuffer in
+        let result = argv.withUnsafeBufferPointer { argvBuffer in
             bytes.withUnsafeBufferPointer { inputBuffer in
-                CNetfilterShim_run_process(path, argvBuffer.baseAddress!, inputBuffer.baseAddress, inputBuffer.count, &output, &errors, &exitStatus)
+                CNetfilterShim_run_process(
+                    path, argvBuffer.baseAddress!, inputBuffer.baseAddress, inputBuffer.count, &output, &errors, &exitStatus, &errorNumber)
             }
         }
-        guard status == 0 else {
-            throw GeoFilterError.system(.program, "cannot run \(path)", errno: -status)
+        switch result {
+        case .ok: break
+        case .pipeFailed: throw GeoFilterError.system(.program, "cannot make the pipes to run \(path)", errno: errorNumber)
+        case .spawnFailed: throw GeoFilterError.system(.program, "cannot start \(path)", errno: errorNumber)
+        case .ioFailed: throw GeoFilterError.system(.program, "cannot exchange data with \(path)", errno: errorNumber)
+        case .outOfMemory: throw GeoFilterError.system(.outOfMemory, "cannot store the output of \(path)", errno: errorNumber)
+        case .waitFailed: throw GeoFilterError.system(.program, "cannot wait for \(path) to end", errno: errorNumber)
         }
         return Result(status: exitStatus, output: text(output), errors: text(errors))
     }

@@ -78,7 +78,7 @@ enum ArchiveReader {
             let contents: [UInt8]
             switch method {
             case 0: contents = data
-            case 8: contents = try Inflater.inflateAll(data, expectedLength: size, raw: true)
+            case 8: contents = try Inflater.inflateAll(data, expectedLength: size, format: .rawDeflate)
             default: throw GeoFilterError(.unsupported, "\(path) in the zip archive uses compression method \(method)")
             }
             guard contents.count == size else { throw corrupt("\(path) has the wrong length") }

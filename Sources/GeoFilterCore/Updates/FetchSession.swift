@@ -1,3 +1,5 @@
+internal import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,6 +71,7 @@ struct FetchSession {
             progress(.requesting(url: url, conditional: !headers.isEmpty))
             let temporary = try AtomicFile.temporaryFile(near: "\(updater.cache.downloadsDirectory)/\(name.replacingSlashes)")
             let retryReason: String
+            var retryCause: HTTPClient.Failure?
             let response: HTTPClient.Response
             do throws(HTTPClient.Failure) {
                 response = try download(url, headers: headers, to: temporary.descriptor)
@@ -76,11 +79,24 @@ struct FetchSession {
                 close(temporary.descriptor)
                 unlink(temporary.path)
                 switch error.kind {
-                case .timeout, .transport: retryReason = error.message
+                case .timeout, .transport:
+                    retryReason = error.message
+                    retryCause = error
                 case .cancelled: throw DataUpdater.cancelled
-                case .library, .tooLarge, .write: throw GeoFilterError(.network, "\(url): \(error.message); the cache is unchanged")
+                case .refusedProtocol:
+                    throw GeoFilterError(
+                        .network, "\(url): \(error.message) (only http and https are followed); the cache is unchanged", underlying: error)
+                case .library, .setup:
+                    throw GeoFilterError(.unsupported, "\(url): \(error.message); the cache is unchanged", underlying: error)
+                case .outOfMemory:
+                    throw GeoFilterError(.outOfMemory, "\(url): \(error.message); the cache is unchanged", underlying: error)
+                case .tooLarge:
+                    throw GeoFilterError(.limitExceeded, "\(url): \(error.message); the cache is unchanged", underlying: error)
+                case .write:
+                    throw GeoFilterError(
+                        .file, "\(url): \(error.message); the cache is unchanged", errno: error.errno.map(Errno.init(rawValue:)), underlying: error)
                 }
-                try retry(url, attempt: &attempt, reason: retryReason)
+                try retry(url, attempt: &attempt, reason: retryReason, underlying: retryCause)
                 continue
             }
             let synced = fsync(temporary.descriptor) == 0
@@ -108,9 +124,9 @@ struct FetchSession {
     }
 
     /// Waits before the next attempt, or throws when none is left.
-    private func retry(_ url: String, attempt: inout Int, reason: String) throws(GeoFilterError) {
+    private func retry(_ url: String, attempt: inout Int, reason: String, underlying: HTTPClient.Failure? = nil) throws(GeoFilterError) {
         guard attempt < configuration.retries else {
-            throw GeoFilterError(.network, "\(url): \(reason) (after \(attempt + 1) attempts); the cache is unchanged")
+            throw GeoFilterError(.network, "\(url): \(reason) (after \(attempt + 1) attempts); the cache is unchanged", underlying: underlying)
         }
         attempt += 1
         let delay = configuration.backoff * Double(1 << min(attempt - 1, 16))

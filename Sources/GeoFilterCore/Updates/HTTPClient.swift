@@ -13,21 +13,47 @@ enum HTTPClient {
         var credentials: String?
         var timeouts: UpdateConfiguration.Timeouts
         var maximumBytes: UInt64
+        /// How libcurl is told to use http and https only (tests force the pre-7.85 options).
+        var protocolOptions: ProtocolOptions = .automatic
+    }
+
+    /// The libcurl options that limit the request and its redirects to http and https.
+    enum ProtocolOptions {
+        /// The string options on libcurl 7.85 and later, else the bitmask ones.
+        case automatic
+        /// CURLOPT_PROTOCOLS / CURLOPT_REDIR_PROTOCOLS, which libcurl before 7.85 needs.
+        case bitmask
     }
 
     struct Response {
         var status: Int
-        var received: UInt64
         var etag: String?
         var lastModified: String?
-        var contentDisposition: String?
     }
 
     /// Why a transfer did not complete.
     struct Failure: Error {
-        enum Kind { case library, transport, timeout, tooLarge, write, cancelled }
+        enum Kind {
+            /// libcurl is missing or cannot be initialised.
+            case library
+            /// libcurl refused an option the transfer needs.
+            case setup
+            case outOfMemory
+            /// The URL or a redirect uses a scheme other than http and https.
+            case refusedProtocol
+            /// Connecting or transferring failed (worth retrying).
+            case transport
+            /// A time limit passed (worth retrying).
+            case timeout
+            case tooLarge
+            /// Writing the body failed (``errno``).
+            case write
+            case cancelled
+        }
         var kind: Kind
         var message: String
+        /// The errno of a failed write.
+        var errno: Int32?
     }
 
     /// Carries the progress closure through libcurl's C callback.
@@ -44,14 +70,15 @@ enum HTTPClient {
         let context = Unmanaged.passRetained(box)
         defer { context.release() }
         var response = CNetfilterShim_http_response()
-        let status: Int32 = request.headers.withCStrings { headers in
+        let result = request.headers.withCStrings { headers in
             request.url.withCString { url in
                 withOptionalCString(request.credentials) { credentials in
                     var raw = CNetfilterShim_http_request(
                         url: url, headers: headers, header_count: request.headers.count, user_password: credentials,
-                        user_agent: nil, output_fd: descriptor, connect_timeout_ms: Int(request.timeouts.connect * 1000),
+                        output_fd: descriptor, connect_timeout_ms: Int(request.timeouts.connect * 1000),
                         total_timeout_ms: Int(request.timeouts.total * 1000), stall_seconds: Int(request.timeouts.stall.rounded(.up)),
                         max_bytes: request.maximumBytes,
+                        protocol_options: request.protocolOptions == .bitmask ? .bitmask : .automatic,
                         progress: { context, received, total in
                             let box = Unmanaged<ProgressBox>.fromOpaque(context!).takeUnretainedValue()
                             return box.report(received, total > 0 ? total : nil) ? 0 : 1
@@ -62,22 +89,24 @@ enum HTTPClient {
             }
         }
         let message = withUnsafeBytes(of: response.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        switch status {
-        case 0: break
-        case CNetfilterShim_HTTP_NO_LIBRARY: throw Failure(kind: .library, message: message)
-        case CNetfilterShim_HTTP_TIMEOUT: throw Failure(kind: .timeout, message: message)
-        case CNetfilterShim_HTTP_TOO_LARGE: throw Failure(kind: .tooLarge, message: message)
-        case CNetfilterShim_HTTP_WRITE: throw Failure(kind: .write, message: message)
-        case CNetfilterShim_HTTP_CANCELLED: throw Failure(kind: .cancelled, message: message)
-        default: throw Failure(kind: .transport, message: message)
+        switch result {
+        case .ok: break
+        case .noLibrary: throw Failure(kind: .library, message: message)
+        case .setup: throw Failure(kind: .setup, message: message)
+        case .outOfMemory: throw Failure(kind: .outOfMemory, message: message)
+        case .refusedProtocol: throw Failure(kind: .refusedProtocol, message: message)
+        case .transport: throw Failure(kind: .transport, message: message)
+        case .timeout: throw Failure(kind: .timeout, message: message)
+        case .tooLarge: throw Failure(kind: .tooLarge, message: message)
+        case .write: throw Failure(kind: .write, message: message, errno: response.error_number)
+        case .cancelled: throw Failure(kind: .cancelled, message: message)
         }
         func text<T>(_ field: T) -> String? {
             let value = withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             return value.isEmpty ? nil : value
         }
         return Response(
-            status: response.status, received: response.received, etag: text(response.etag),
-            lastModified: text(response.last_modified), contentDisposition: text(response.content_disposition))
+            status: response.status, etag: text(response.etag), lastModified: text(response.last_modified))
     }
 
     private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {

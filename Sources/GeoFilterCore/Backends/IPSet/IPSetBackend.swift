@@ -11,6 +11,10 @@
 ///
 /// The plan record (digest, mode, countries, entry counts, rules fingerprint) is the comment
 /// of the single entry of the set `geofilter-meta`.
+///
+/// Within one process, ``apply(_:)``, ``status()`` and ``remove()`` on the same network
+/// namespace run one at a time; on different namespaces they run side by side (libipset is
+/// locked only inside each of its calls, never while the iptables programs run).
 public struct IPSetBackend: FirewallBackend {
     /// The set prefix and chain name.
     public var names: KernelNames
@@ -58,7 +62,7 @@ public struct IPSetBackend: FirewallBackend {
             return BackendProbe(available: false, message: reason, reason: .missingLibrary)
         }
         do {
-            try IPSetSession.with(namespace: namespace) { (_: IPSetSession) throws(GeoFilterError) in }
+            try IPSetSession.with(namespace: namespace) { (_: borrowing IPSetSession) throws(GeoFilterError) in }
             for family in IPAddressFamily.allCases {
                 let program = family == .ipv4 ? "iptables-restore" : "ip6tables-restore"
                 guard IPTablesTool.locate(program) != nil else {
@@ -74,60 +78,68 @@ public struct IPSetBackend: FirewallBackend {
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
         try checkNames()
         let tool = self.tool
-        return try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> ApplyOutcome in
-            let record = try readRecord(session)
-            let fingerprint = rulesFingerprint(plan)
-            var saved: [IPAddressFamily: IPTablesState] = [:]
-            for family in IPAddressFamily.allCases { saved[family] = IPTablesState(try tool.save(family), chain: names.chain) }
-            let directions = Set(plan.policy.directions.map { $0 == .input ? "INPUT" : "FORWARD" })
-            let rulesInPlace = IPAddressFamily.allCases.allSatisfy { saved[$0]!.hasChain && saved[$0]!.jumps == directions }
-            if record?.digest == plan.digest, record?.extras["r"] == fingerprint, rulesInPlace {
-                return .unchanged(digest: plan.digest)
+        // The namespace's operation lock keeps this apply whole against the process's others; the
+        // libipset lock is held only inside each ipset call, not while iptables runs.
+        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> ApplyOutcome in
+            try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> ApplyOutcome in
+                try apply(plan, tool: tool, session: session)
             }
-            // The filter tables that did not exist before our first apply, to delete on remove.
-            let createdTables = record?.extras["f"] ?? IPAddressFamily.allCases.filter { !saved[$0]!.hasFilterTable }.map { $0 == .ipv4 ? "4" : "6" }.joined()
-
-            let temporaries = try fillTemporarySets(plan, session: session)
-            let structureChanges = record?.extras["r"] != fingerprint || !rulesInPlace
-            var swapped: [(String, String)] = []
-            do throws(GeoFilterError) {
-                if structureChanges {
-                    // The geo rule is absent while the sets change under it.
-                    for family in IPAddressFamily.allCases where saved[family]!.hasChain {
-                        try tool.restore(family, "*filter\n:\(names.chain) - [0:0]\nCOMMIT\n")
-                    }
-                }
-                for (live, temporary, family, count) in temporaries {
-                    if try session.header(live) == nil {
-                        let sizing = FirewallPlan.ipsetSizing(count)
-                        try session.create(live, family: family, hashSize: sizing.hashSize, maxElements: sizing.maxElements)
-                    }
-                    try session.swap(live, temporary)
-                    swapped.append((live, temporary))
-                }
-                for family in IPAddressFamily.allCases {
-                    try tool.restore(family, plan.iptablesScript(family, names: names, existingJumps: saved[family]!.jumps))
-                }
-            } catch {
-                rollBack(swapped: swapped, saved: saved, session: session)
-                for (_, temporary, _, _) in temporaries { _ = try? session.destroy(temporary) }
-                throw error
-            }
-            // The old contents, and sets of roles the plan no longer has (now unreferenced).
-            for (_, temporary, _, _) in temporaries { try session.destroy(temporary) }
-            for role in PlanSet.allCases where !plan.setRoles.contains(role) {
-                for family in IPAddressFamily.allCases { try session.destroy(setName(role, family)) }
-            }
-            var newRecord = PlanRecord(plan: plan, sets: setFigures(plan))
-            newRecord.extras = ["r": fingerprint, "f": createdTables.isEmpty ? "-" : createdTables]
-            try writeRecord(newRecord, session: session)
-            return .applied(digest: plan.digest)
         }
+    }
+
+    private func apply(_ plan: FirewallPlan, tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> ApplyOutcome {
+        let record = try readRecord(session)
+        let fingerprint = rulesFingerprint(plan)
+        var saved: [IPAddressFamily: IPTablesState] = [:]
+        for family in IPAddressFamily.allCases { saved[family] = IPTablesState(try tool.save(family), chain: names.chain) }
+        let directions = Set(plan.policy.directions.map { $0 == .input ? "INPUT" : "FORWARD" })
+        let rulesInPlace = IPAddressFamily.allCases.allSatisfy { saved[$0]!.hasChain && saved[$0]!.jumps == directions }
+        if record?.digest == plan.digest, record?.extras["r"] == fingerprint, rulesInPlace {
+            return .unchanged(digest: plan.digest)
+        }
+        // The filter tables that did not exist before our first apply, to delete on remove.
+        let createdTables = record?.extras["f"] ?? IPAddressFamily.allCases.filter { !saved[$0]!.hasFilterTable }.map { $0 == .ipv4 ? "4" : "6" }.joined()
+
+        let temporaries = try fillTemporarySets(plan, session: session)
+        let structureChanges = record?.extras["r"] != fingerprint || !rulesInPlace
+        var swapped: [(String, String)] = []
+        do throws(GeoFilterError) {
+            if structureChanges {
+                // The geo rule is absent while the sets change under it.
+                for family in IPAddressFamily.allCases where saved[family]!.hasChain {
+                    try tool.restore(family, "*filter\n:\(names.chain) - [0:0]\nCOMMIT\n")
+                }
+            }
+            for (live, temporary, family, count) in temporaries {
+                if try session.header(live) == nil {
+                    let sizing = FirewallPlan.ipsetSizing(count)
+                    try session.create(live, family: family, hashSize: sizing.hashSize, maxElements: sizing.maxElements)
+                }
+                try session.swap(live, temporary)
+                swapped.append((live, temporary))
+            }
+            for family in IPAddressFamily.allCases {
+                try tool.restore(family, plan.iptablesScript(family, names: names, existingJumps: saved[family]!.jumps))
+            }
+        } catch {
+            rollBack(swapped: swapped, saved: saved, session: session)
+            for (_, temporary, _, _) in temporaries { _ = try? session.destroy(temporary) }
+            throw error
+        }
+        // The old contents, and sets of roles the plan no longer has (now unreferenced).
+        for (_, temporary, _, _) in temporaries { try session.destroy(temporary) }
+        for role in PlanSet.allCases where !plan.setRoles.contains(role) {
+            for family in IPAddressFamily.allCases { try session.destroy(setName(role, family)) }
+        }
+        var newRecord = PlanRecord(plan: plan, sets: setFigures(plan))
+        newRecord.extras = ["r": fingerprint, "f": createdTables.isEmpty ? "-" : createdTables]
+        try writeRecord(newRecord, session: session)
+        return .applied(digest: plan.digest)
     }
 
     /// Creates and fills the temporary sets; on failure destroys them again and throws.
     private func fillTemporarySets(
-        _ plan: FirewallPlan, session: IPSetSession
+        _ plan: FirewallPlan, session: borrowing IPSetSession
     ) throws(GeoFilterError) -> [(live: String, temporary: String, family: IPAddressFamily, count: Int)] {
         var made: [(live: String, temporary: String, family: IPAddressFamily, count: Int)] = []
         do throws(GeoFilterError) {
@@ -155,7 +167,7 @@ public struct IPSetBackend: FirewallBackend {
     }
 
     /// Puts the previous chain rules and set contents back after a failed switch.
-    private func rollBack(swapped: [(String, String)], saved: [IPAddressFamily: IPTablesState], session: IPSetSession) {
+    private func rollBack(swapped: [(String, String)], saved: [IPAddressFamily: IPTablesState], session: borrowing IPSetSession) {
         for family in IPAddressFamily.allCases where saved[family]!.hasChain {
             try? tool.restore(family, "*filter\n:\(names.chain) - [0:0]\n" + saved[family]!.chainRules.map { $0 + "\n" }.joined() + "COMMIT\n")
         }
@@ -186,7 +198,7 @@ public struct IPSetBackend: FirewallBackend {
     /// The address of the meta set's single entry (any address: no rule references the set).
     private static let recordEntry = IPv4Network(masking: IPv4Address(0x7F00_0000), prefixLength: 8)
 
-    private func readRecord(_ session: IPSetSession) throws(GeoFilterError) -> PlanRecord? {
+    private func readRecord(_ session: borrowing IPSetSession) throws(GeoFilterError) -> PlanRecord? {
         guard let text = try session.save(metaSetName) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("add ") {
             guard let start = line.firstRange(of: "comment \"") else { continue }
@@ -196,10 +208,10 @@ public struct IPSetBackend: FirewallBackend {
         return nil
     }
 
-    private func writeRecord(_ record: PlanRecord, session: IPSetSession) throws(GeoFilterError) {
+    private func writeRecord(_ record: PlanRecord, session: borrowing IPSetSession) throws(GeoFilterError) {
         let text = record.text
         guard text.utf8.count <= 255 else {
-            throw GeoFilterError(.unsupported, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
+            throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
         }
         let temporary = metaSetName + Self.temporarySuffix
         try session.destroy(temporary)
@@ -217,26 +229,32 @@ public struct IPSetBackend: FirewallBackend {
     public func status() throws(GeoFilterError) -> FirewallStatus {
         try checkNames()
         let tool = self.tool
-        return try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> FirewallStatus in
-            let record = try readRecord(session)
-            var counters: [FirewallStatus.Counter] = []
-            var hasChain = false
-            for family in IPAddressFamily.allCases {
-                let state = IPTablesState(try tool.save(family), chain: names.chain)
-                hasChain = hasChain || state.hasChain
-                counters += state.dropCounters.map { FirewallStatus.Counter(chain: names.chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes) }
+        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> FirewallStatus in
+            try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> FirewallStatus in
+                try status(tool: tool, session: session)
             }
-            var sets: [FirewallStatus.SetStatus] = []
-            for role in PlanSet.allCases {
-                for family in IPAddressFamily.allCases {
-                    guard let header = try session.header(setName(role, family)) else { continue }
-                    sets.append(FirewallStatus.SetStatus(name: setName(role, family), elements: Self.entryCount(header) ?? 0))
-                }
-            }
-            return FirewallStatus(
-                backend: "ipset", installed: record != nil || hasChain, digest: record?.digest, mode: record?.mode,
-                countries: record?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters, countryCounters: [])
         }
+    }
+
+    private func status(tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> FirewallStatus {
+        let record = try readRecord(session)
+        var counters: [FirewallStatus.Counter] = []
+        var hasChain = false
+        for family in IPAddressFamily.allCases {
+            let state = IPTablesState(try tool.save(family), chain: names.chain)
+            hasChain = hasChain || state.hasChain
+            counters += state.dropCounters.map { FirewallStatus.Counter(chain: names.chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes) }
+        }
+        var sets: [FirewallStatus.SetStatus] = []
+        for role in PlanSet.allCases {
+            for family in IPAddressFamily.allCases {
+                guard let header = try session.header(setName(role, family)) else { continue }
+                sets.append(FirewallStatus.SetStatus(name: setName(role, family), elements: Self.entryCount(header) ?? 0))
+            }
+        }
+        return FirewallStatus(
+            backend: "ipset", installed: record != nil || hasChain, digest: record?.digest, mode: record?.mode,
+            countries: record?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters, countryCounters: [])
     }
 
     /// "Number of entries: N" from `ipset list -t` text.
@@ -250,30 +268,36 @@ public struct IPSetBackend: FirewallBackend {
     public func remove() throws(GeoFilterError) -> Bool {
         try checkNames()
         let tool = self.tool
-        return try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> Bool in
-            let record = try readRecord(session)
-            var existed = record != nil
-            for family in IPAddressFamily.allCases {
-                let state = IPTablesState(try tool.save(family), chain: names.chain)
-                guard state.hasChain else { continue }
-                existed = true
-                var script = "*filter\n"
-                for hook in state.jumps.sorted() { script += "-D \(hook) -j \(names.chain)\n" }
-                script += ":\(names.chain) - [0:0]\n-X \(names.chain)\nCOMMIT\n"
-                try tool.restore(family, script)
+        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> Bool in
+            try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> Bool in
+                try remove(tool: tool, session: session)
             }
-            // Every set of ours, the temporary ones of an interrupted apply included.
-            let listing = try session.save(nil) ?? ""
-            for line in listing.split(separator: "\n") where line.hasPrefix("create \(names.setPrefix)") {
-                let name = line.split(separator: " ")[1]
-                if isOurs(String(name)) {
-                    existed = true
-                    try session.destroy(String(name))
-                }
-            }
-            try removeCreatedFilterTables(record?.extras["f"] ?? "")
-            return existed
         }
+    }
+
+    private func remove(tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> Bool {
+        let record = try readRecord(session)
+        var existed = record != nil
+        for family in IPAddressFamily.allCases {
+            let state = IPTablesState(try tool.save(family), chain: names.chain)
+            guard state.hasChain else { continue }
+            existed = true
+            var script = "*filter\n"
+            for hook in state.jumps.sorted() { script += "-D \(hook) -j \(names.chain)\n" }
+            script += ":\(names.chain) - [0:0]\n-X \(names.chain)\nCOMMIT\n"
+            try tool.restore(family, script)
+        }
+        // Every set of ours, the temporary ones of an interrupted apply included.
+        let listing = try session.save(nil) ?? ""
+        for line in listing.split(separator: "\n") where line.hasPrefix("create \(names.setPrefix)") {
+            let name = line.split(separator: " ")[1]
+            if isOurs(String(name)) {
+                existed = true
+                try session.destroy(String(name))
+            }
+        }
+        try removeCreatedFilterTables(record?.extras["f"] ?? "")
+        return existed
     }
 
     /// Whether a set name is one this backend makes.

@@ -51,7 +51,9 @@ struct IPTablesTool: Sendable {
         let result = try ProgramRunner.run(executable, fullArguments, input: input)
         guard result.status == 0 else {
             let text = result.errors.trimmingCharacters(in: .whitespacesAndNewlines)
-            let code: GeoFilterError.Code = text.contains("Permission denied") || text.contains("not permitted") ? .permission : .kernel
+            // The tools report only an exit status (4: a resource problem, which a missing
+            // privilege is too) and text; their text is the one hint of a missing privilege.
+            let code: GeoFilterError.Code = text.contains("Permission denied") || text.contains("not permitted") ? .permission : .program
             throw GeoFilterError(code, "\(program) failed (exit \(result.status)): \(text)")
         }
         return result.output
