@@ -65,12 +65,16 @@ let package = Package(
         ),
         .testTarget(
             name: "GeoFilterCoreTests",
-            dependencies: ["GeoFilterCore", "GeoFilterBundledData", "GeoFilterTestSupport"],
+            dependencies: [
+                "GeoFilterCore", "GeoFilterBundledData", "GeoFilterTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GeoFilterDemoTests",
             dependencies: ["geofilter-demo", "GeoFilterCore", "GeoFilterTestSupport"],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ],
