@@ -56,6 +56,10 @@ struct CNetfilterShim_nft {
     int messages;              // messages with NLM_F_ACK in this batch
     char described[MAX_DESCRIBED][48];  // what each message was, for error texts
     char error[512];
+    // A recorder (socket NULL): the bytes of every committed batch, back to back.
+    uint8_t *recorded;
+    size_t recorded_length;
+    size_t recorded_capacity;
 };
 
 static void set_error(CNetfilterShim_nft *nft, const char *format, const char *detail, int code) {
@@ -106,9 +110,17 @@ CNetfilterShim_nft *CNetfilterShim_nft_open(const char *netns_path, int *error) 
     return nft;
 }
 
+CNetfilterShim_nft *CNetfilterShim_nft_open_recorder(void) {
+    CNetfilterShim_nft *nft = calloc(1, sizeof *nft);
+    if (nft == NULL) return NULL;
+    nft->seq = 1;
+    return nft;
+}
+
 void CNetfilterShim_nft_close(CNetfilterShim_nft *nft) {
     if (nft->batch) nftnl_batch_free(nft->batch);
-    mnl_socket_close(nft->socket);
+    if (nft->socket) mnl_socket_close(nft->socket);
+    free(nft->recorded);
     free(nft);
 }
 
@@ -511,6 +523,21 @@ int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {
     nftnl_batch_iovec(nft->batch, iov, (uint32_t)pages);
     size_t total = 0;
     for (int i = 0; i < pages; i++) total += iov[i].iov_len;
+    if (nft->socket == NULL) {
+        if (nft->recorded_length + total > nft->recorded_capacity) {
+            size_t capacity = (nft->recorded_length + total) * 2;
+            uint8_t *grown = realloc(nft->recorded, capacity);
+            if (grown == NULL) { free(iov); return -ENOMEM; }
+            nft->recorded = grown;
+            nft->recorded_capacity = capacity;
+        }
+        for (int i = 0; i < pages; i++) {
+            memcpy(nft->recorded + nft->recorded_length, iov[i].iov_base, iov[i].iov_len);
+            nft->recorded_length += iov[i].iov_len;
+        }
+        free(iov);
+        return 0;
+    }
     int fd = mnl_socket_get_fd(nft->socket);
     // The whole batch goes in one sendmsg (one transaction): the send buffer must hold it, and
     // the receive buffer every ACK (else EMSGSIZE / ENOBUFS, see the netfilter notes).
@@ -704,4 +731,172 @@ int CNetfilterShim_nft_rule_counters(CNetfilterShim_nft *nft, const char *table,
     nftnl_rule_free(r);
     struct counter_request data = { .callback = callback, .context = context, .table = table };
     return request(nft, nlh, rule_callback, &data);
+}
+
+// MARK: - Recording
+
+const uint8_t *CNetfilterShim_nft_recorded(const CNetfilterShim_nft *nft, size_t *length) {
+    *length = nft->recorded_length;
+    return nft->recorded;
+}
+
+static const char *message_name(uint16_t type) {
+    switch (type) {
+    case NFT_MSG_NEWTABLE: return "NEWTABLE";
+    case NFT_MSG_DELTABLE: return "DELTABLE";
+    case NFT_MSG_NEWCHAIN: return "NEWCHAIN";
+    case NFT_MSG_DELCHAIN: return "DELCHAIN";
+    case NFT_MSG_NEWRULE: return "NEWRULE";
+    case NFT_MSG_DELRULE: return "DELRULE";
+    case NFT_MSG_NEWSET: return "NEWSET";
+    case NFT_MSG_DELSET: return "DELSET";
+    case NFT_MSG_NEWSETELEM: return "NEWSETELEM";
+    case NFT_MSG_DELSETELEM: return "DELSETELEM";
+    default: return NULL;
+    }
+}
+
+/// Prints an object with its libnftnl printer into a buffer that grows as needed; NULL on ENOMEM.
+typedef int (*object_printer)(char *buffer, size_t size, const void *object, uint32_t type, uint32_t flags);
+
+static char *print_object(object_printer printer, const void *object) {
+    size_t size = 4096;
+    for (;;) {
+        char *text = malloc(size);
+        if (text == NULL) return NULL;
+        int needed = printer(text, size, object, NFTNL_OUTPUT_DEFAULT, 0);
+        if (needed < 0) { free(text); errno = EINVAL; return NULL; }
+        if ((size_t)needed < size) return text;
+        free(text);
+        size = (size_t)needed + 1;
+    }
+}
+
+/// The type-length-value user data (comments) as `type:"text"` items, non-printable bytes as \xNN.
+static int print_udata(char *out, size_t size, const void *udata, uint32_t length) {
+    size_t used = 0;
+    const uint8_t *bytes = udata;
+    uint32_t offset = 0;
+    while (offset + 2 <= length && used + 1 < size) {
+        uint8_t type = bytes[offset], item = bytes[offset + 1];
+        if (offset + 2 + item > length) break;
+        used += (size_t)snprintf(out + used, size - used, "%s%u:\"", used ? " " : "", type);
+        for (uint8_t i = 0; i < item && used + 5 < size; i++) {
+            uint8_t c = bytes[offset + 2 + i];
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[used++] = (char)c;
+            else used += (size_t)snprintf(out + used, size - used, "\\x%02x", c);
+        }
+        if (used + 2 < size) { out[used++] = '"'; out[used] = 0; }
+        offset += 2 + item;
+    }
+    if (used < size) out[used] = 0;
+    return 0;
+}
+
+int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilterShim_nft_line_callback callback,
+                                   void *context) {
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *)bytes;
+    int remaining = (int)length;
+    char line[1024];
+    while (mnl_nlmsg_ok(nlh, remaining)) {
+        uint16_t subsystem = NFNL_SUBSYS_ID(nlh->nlmsg_type), type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+        const struct nfgenmsg *generic = mnl_nlmsg_get_payload(nlh);
+        char flags[96];
+        snprintf(flags, sizeof flags, "%s%s%s%s%s", (nlh->nlmsg_flags & NLM_F_CREATE) ? " create" : "",
+                 (nlh->nlmsg_flags & NLM_F_EXCL) ? " excl" : "", (nlh->nlmsg_flags & NLM_F_APPEND) ? " append" : "",
+                 (nlh->nlmsg_flags & NLM_F_REPLACE) ? " replace" : "", (nlh->nlmsg_flags & NLM_F_ACK) ? " ack" : "");
+        if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN || nlh->nlmsg_type == NFNL_MSG_BATCH_END) {
+            snprintf(line, sizeof line, "%s subsystem %u%s", nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN ? "BATCH_BEGIN" : "BATCH_END",
+                     ntohs(generic->res_id), flags);
+            callback(context, line);
+            nlh = mnl_nlmsg_next(nlh, &remaining);
+            continue;
+        }
+        const char *name = subsystem == NFNL_SUBSYS_NFTABLES ? message_name(type) : NULL;
+        if (name == NULL) {
+            snprintf(line, sizeof line, "unknown message type 0x%04x (%u bytes)", nlh->nlmsg_type, nlh->nlmsg_len);
+            callback(context, line);
+            nlh = mnl_nlmsg_next(nlh, &remaining);
+            continue;
+        }
+        char *text = NULL;
+        char udata[1024] = "";
+        int status = 0;
+        switch (type) {
+        case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE: {
+            struct nftnl_table *t = nftnl_table_alloc();
+            if (t == NULL) return -ENOMEM;
+            status = nftnl_table_nlmsg_parse(nlh, t);
+            if (status == 0) {
+                text = print_object((object_printer)nftnl_table_snprintf, t);
+                if (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)) {
+                    uint32_t size = 0;
+                    const void *data = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &size);
+                    print_udata(udata, sizeof udata, data, size);
+                }
+            }
+            nftnl_table_free(t);
+            break;
+        }
+        case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN: {
+            struct nftnl_chain *c = nftnl_chain_alloc();
+            if (c == NULL) return -ENOMEM;
+            status = nftnl_chain_nlmsg_parse(nlh, c);
+            if (status == 0) text = print_object((object_printer)nftnl_chain_snprintf, c);
+            nftnl_chain_free(c);
+            break;
+        }
+        case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE: {
+            struct nftnl_rule *r = nftnl_rule_alloc();
+            if (r == NULL) return -ENOMEM;
+            status = nftnl_rule_nlmsg_parse(nlh, r);
+            if (status == 0) {
+                text = print_object((object_printer)nftnl_rule_snprintf, r);
+                if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+                    uint32_t size = 0;
+                    const void *data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &size);
+                    print_udata(udata, sizeof udata, data, size);
+                }
+            }
+            nftnl_rule_free(r);
+            break;
+        }
+        case NFT_MSG_NEWSET: case NFT_MSG_DELSET: {
+            struct nftnl_set *s = nftnl_set_alloc();
+            if (s == NULL) return -ENOMEM;
+            status = nftnl_set_nlmsg_parse(nlh, s);
+            if (status == 0) {
+                text = print_object((object_printer)nftnl_set_snprintf, s);
+                if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+                    uint32_t size = 0;
+                    const void *data = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &size);
+                    print_udata(udata, sizeof udata, data, size);
+                }
+            }
+            nftnl_set_free(s);
+            break;
+        }
+        default: {  // NEWSETELEM, DELSETELEM
+            struct nftnl_set *s = nftnl_set_alloc();
+            if (s == NULL) return -ENOMEM;
+            status = nftnl_set_elems_nlmsg_parse(nlh, s);
+            if (status == 0) text = print_object((object_printer)nftnl_set_snprintf, s);
+            nftnl_set_free(s);
+            break;
+        }
+        }
+        if (status < 0) {
+            snprintf(line, sizeof line, "%s: libnftnl cannot parse it (%s)", name, strerror(errno));
+            callback(context, line);
+        } else if (text == NULL) {
+            return -ENOMEM;
+        } else {
+            snprintf(line, sizeof line, "%s family %u%s%s%s", name, generic->nfgen_family, flags, udata[0] ? " udata " : "", udata);
+            callback(context, line);
+            callback(context, text);
+            free(text);
+        }
+        nlh = mnl_nlmsg_next(nlh, &remaining);
+    }
+    return remaining == 0 ? 0 : -EBADMSG;
 }

@@ -18,6 +18,22 @@ typedef struct CNetfilterShim_nft CNetfilterShim_nft;
 /// the socket stays in that namespace afterwards. Returns NULL and sets `*error` to an errno.
 CNetfilterShim_nft *_Nullable CNetfilterShim_nft_open(const char *_Nullable netns_path, int *_Nonnull error);
 
+/// Opens a recorder: a handle without a socket whose commits keep the batch bytes (see
+/// CNetfilterShim_nft_recorded) instead of sending them. Needs no privilege. NULL on ENOMEM.
+CNetfilterShim_nft *_Nullable CNetfilterShim_nft_open_recorder(void);
+
+/// A recorder's committed batches, back to back; `*length` is their size in bytes.
+const uint8_t *_Nullable CNetfilterShim_nft_recorded(const CNetfilterShim_nft *_Nonnull nft, size_t *_Nonnull length);
+
+/// Receives one line (or block of lines) of printed text.
+typedef void (*CNetfilterShim_nft_line_callback)(void *_Nullable context, const char *_Nonnull text);
+
+/// Parses recorded batch bytes back, message by message, with libnftnl's parsers and prints each
+/// with libnftnl's own printers: a header line (message type, family, flags, user data) and the
+/// object's text. Returns 0, -ENOMEM, or -EBADMSG when the bytes end inside a message.
+int CNetfilterShim_nft_print_batch(const uint8_t *_Nonnull bytes, size_t length,
+                                   CNetfilterShim_nft_line_callback _Nonnull callback, void *_Nullable context);
+
 /// Closes the socket and frees the batch.
 void CNetfilterShim_nft_close(CNetfilterShim_nft *_Nonnull nft);
 

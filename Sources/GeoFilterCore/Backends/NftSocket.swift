@@ -18,7 +18,39 @@ final class NftSocket {
         self.handle = handle
     }
 
+    /// Opens a recorder: its commits keep the batch bytes instead of sending them.
+    init(recording: Void) throws(GeoFilterError) {
+        guard let handle = CNetfilterShim_nft_open_recorder() else {
+            throw GeoFilterError(.outOfMemory, "cannot allocate an nf_tables batch recorder")
+        }
+        self.handle = handle
+    }
+
     deinit { CNetfilterShim_nft_close(handle) }
+
+    /// A recorder's committed batches, back to back.
+    var recordedBytes: [UInt8] {
+        var length = 0
+        guard let bytes = CNetfilterShim_nft_recorded(handle, &length), length > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: bytes, count: length))
+    }
+
+    /// Recorded batch bytes parsed back and printed by libnftnl, message by message.
+    static func printBatch(_ bytes: [UInt8]) throws(GeoFilterError) -> String {
+        final class Lines { var text = "" }
+        let lines = Lines()
+        let status = withExtendedLifetime(lines) {
+            bytes.withUnsafeBufferPointer { buffer in
+                CNetfilterShim_nft_print_batch(buffer.baseAddress!, buffer.count, { context, text in
+                    let lines = Unmanaged<Lines>.fromOpaque(context!).takeUnretainedValue()
+                    lines.text += String(cString: text)
+                    if !lines.text.hasSuffix("\n") { lines.text += "\n" }
+                }, Unmanaged.passUnretained(lines).toOpaque())
+            }
+        }
+        guard status == 0 else { throw GeoFilterError.system(.invalidInput, "cannot print the recorded batch", errno: -status) }
+        return lines.text
+    }
 
     private static func openError(_ code: Int32, namespace: NetworkNamespace) -> GeoFilterError {
         let text = String(cString: strerror(code))

@@ -80,17 +80,30 @@ public struct NftablesBackend: FirewallBackend {
         let socket = try NftSocket(namespace: namespace)
         let enforced = try record(socket)
         if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
-        let outcome: ApplyOutcome
-        if useElementDiff, let previous = lastApplied.plan, previous.digest == enforced?.digest,
-            sameStructure(previous, plan)
-        {
-            outcome = try applyDiff(from: previous, to: plan, socket: socket)
-        } else {
-            try applyFull(plan, socket: socket)
-            outcome = .applied(digest: plan.digest)
-        }
+        let previous = lastApplied.plan.flatMap { $0.digest == enforced?.digest ? $0 : nil }
+        let outcome = try writeBatch(plan, previous: previous, socket: socket)
         lastApplied.plan = plan
         return outcome
+    }
+
+    /// Builds and commits the one transaction that turns the enforced plan into `plan`: an
+    /// element diff when `previous` (the plan this backend applied last, still enforced) has
+    /// the same structure, else a replacement of the whole table.
+    func writeBatch(_ plan: FirewallPlan, previous: FirewallPlan?, socket: NftSocket) throws(GeoFilterError) -> ApplyOutcome {
+        if useElementDiff, let previous, sameStructure(previous, plan) {
+            return try applyDiff(from: previous, to: plan, socket: socket)
+        }
+        try applyFull(plan, socket: socket)
+        return .applied(digest: plan.digest)
+    }
+
+    /// For tests: the batch ``apply(_:)`` would send for `plan` when `previous` is the plan this
+    /// backend applied last and the kernel still enforces, recorded instead of sent (no socket,
+    /// no privilege needed).
+    func recordBatch(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws(GeoFilterError) -> (outcome: ApplyOutcome, bytes: [UInt8]) {
+        let recorder = try NftSocket(recording: ())
+        let outcome = try writeBatch(plan, previous: previous, socket: recorder)
+        return (outcome, recorder.recordedBytes)
     }
 
     /// Replaces the whole table in one transaction.
