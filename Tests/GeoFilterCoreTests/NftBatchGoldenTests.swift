@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import Testing
 
 @testable import GeoFilterCore
@@ -103,5 +104,25 @@ struct NftBatchGoldenTests {
         let text = try NftSocket.printBatch(bytes)
         #expect(text.hasPrefix("BATCH_BEGIN"))
         #expect(text.contains("NEWRULE") && text.hasSuffix("BATCH_END subsystem 10\n"))
+    }
+
+    @Test("A recorder cannot read the kernel: unsupported, with the errno")
+    func recorderReadsNothing() {
+        let error = #expect(throws: GeoFilterError.self) {
+            _ = try NftSocket.recording { recorder throws(GeoFilterError) in try recorder.tableComment("geofilter") }
+        }
+        #expect(error?.code == .unsupported && error?.errno?.rawValue == ENOTCONN, "\(String(describing: error))")
+    }
+
+    @Test("A rule the shim cannot encode is refused before anything is sent")
+    func invalidExpression() {
+        let error = #expect(throws: GeoFilterError.self) {
+            _ = try NftSocket.recording { recorder throws(GeoFilterError) in
+                try recorder.begin()
+                // A cmp longer than a register.
+                try recorder.addRule(NftRule(table: "t", chain: "c", comment: nil, [.cmp(.r1, .eq, [UInt8](repeating: 1, count: 17))]))
+            }
+        }
+        #expect(error?.errno?.rawValue == EINVAL && error?.message.contains("cmp") == true, "\(String(describing: error))")
     }
 }
