@@ -43,9 +43,6 @@ SAME_VALUE(CNetfilterShim_nft_hook_input, NF_INET_LOCAL_IN);
 SAME_VALUE(CNetfilterShim_nft_hook_forward, NF_INET_FORWARD);
 SAME_VALUE(CNetfilterShim_nft_register_verdict, NFT_REG_VERDICT);
 SAME_VALUE(CNetfilterShim_nft_register_r1, NFT_REG_1);
-SAME_VALUE(CNetfilterShim_nft_register_r2, NFT_REG_2);
-SAME_VALUE(CNetfilterShim_nft_register_r3, NFT_REG_3);
-SAME_VALUE(CNetfilterShim_nft_register_r4, NFT_REG_4);
 SAME_VALUE(CNetfilterShim_nft_cmp_op_eq, NFT_CMP_EQ);
 SAME_VALUE(CNetfilterShim_nft_cmp_op_neq, NFT_CMP_NEQ);
 SAME_VALUE(CNetfilterShim_nft_cmp_op_lt, NFT_CMP_LT);
@@ -53,19 +50,14 @@ SAME_VALUE(CNetfilterShim_nft_cmp_op_lte, NFT_CMP_LTE);
 SAME_VALUE(CNetfilterShim_nft_cmp_op_gt, NFT_CMP_GT);
 SAME_VALUE(CNetfilterShim_nft_cmp_op_gte, NFT_CMP_GTE);
 SAME_VALUE(CNetfilterShim_nft_meta_key_iifname, NFT_META_IIFNAME);
-SAME_VALUE(CNetfilterShim_nft_meta_key_oifname, NFT_META_OIFNAME);
 SAME_VALUE(CNetfilterShim_nft_meta_key_nfproto, NFT_META_NFPROTO);
 SAME_VALUE(CNetfilterShim_nft_meta_key_l4proto, NFT_META_L4PROTO);
 SAME_VALUE(CNetfilterShim_nft_ct_key_state, NFT_CT_STATE);
-SAME_VALUE(CNetfilterShim_nft_payload_base_link, NFT_PAYLOAD_LL_HEADER);
 SAME_VALUE(CNetfilterShim_nft_payload_base_network, NFT_PAYLOAD_NETWORK_HEADER);
 SAME_VALUE(CNetfilterShim_nft_payload_base_transport, NFT_PAYLOAD_TRANSPORT_HEADER);
 SAME_VALUE(CNetfilterShim_nft_verdict_drop, NF_DROP);
 SAME_VALUE(CNetfilterShim_nft_verdict_accept, NF_ACCEPT);
-SAME_VALUE(CNetfilterShim_nft_verdict_continue, NFT_CONTINUE);
 SAME_VALUE(CNetfilterShim_nft_verdict_jump, NFT_JUMP);
-SAME_VALUE(CNetfilterShim_nft_verdict_goto, NFT_GOTO);
-SAME_VALUE(CNetfilterShim_nft_verdict_return, NFT_RETURN);
 #undef SAME_VALUE
 
 const char *CNetfilterShim_nftnl_library_path(void) {
@@ -333,10 +325,11 @@ int CNetfilterShim_nft_add_verdict_map(CNetfilterShim_nft *nft, const char *tabl
 }
 
 /// Writes one element (a key, optionally flagged as an interval end, optionally mapped to
-/// `jump chain`) into the open list nest.
-static void put_element(struct nlmsghdr *nlh, int index, const uint8_t *key, uint32_t length, bool interval_end,
+/// `jump chain`) into the open list nest, typed NFTA_LIST_ELEM as nft and libnftnl write it
+/// (the kernel ignores the type; libnftnl's parser requires it).
+static void put_element(struct nlmsghdr *nlh, const uint8_t *key, uint32_t length, bool interval_end,
                         const char *jump_chain) {
-    struct nlattr *element = mnl_attr_nest_start(nlh, (uint16_t)index);
+    struct nlattr *element = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
     if (interval_end) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
     struct nlattr *key_nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
     mnl_attr_put(nlh, NFTA_DATA_VALUE, length, key);
@@ -371,7 +364,6 @@ static int interval_elements(CNetfilterShim_nft *nft, const char *table, const c
     const size_t per_range = 2 * (4 + 8 + 4 + 4 + length + 8) + 16 + 8 + 260;
     struct nlmsghdr *nlh = NULL;
     struct nlattr *list = NULL;
-    int index = 0;
     const char *chain = chains;
     for (size_t i = 0; i < count; i++) {
         if (chain != NULL && strlen(chain) >= 256) return fail(nft, ENAMETOOLONG, "%s: a chain name is too long", what);
@@ -388,14 +380,13 @@ static int interval_elements(CNetfilterShim_nft *nft, const char *table, const c
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
             list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-            index = 0;
         }
         const uint8_t *first = bounds + i * 2 * length;
         uint8_t end[16];
         memcpy(end, first + length, length);
-        put_element(nlh, ++index, first, length, false, chain);
+        put_element(nlh, first, length, false, chain);
         // The interval ends after the last address; a range up to the top needs no end element.
-        if (!increment(end, length)) put_element(nlh, ++index, end, length, true, NULL);
+        if (!increment(end, length)) put_element(nlh, end, length, true, NULL);
         if (chain != NULL) chain += strlen(chain) + 1;
     }
     if (nlh != NULL) {
@@ -608,8 +599,8 @@ int CNetfilterShim_nft_expr_counter(CNetfilterShim_nft *nft) {
 }
 
 int CNetfilterShim_nft_expr_verdict(CNetfilterShim_nft *nft, CNetfilterShim_nft_verdict verdict, const char *chain) {
-    bool needs_chain = verdict == CNetfilterShim_nft_verdict_jump || verdict == CNetfilterShim_nft_verdict_goto;
-    if (needs_chain && chain == NULL) return fail(nft, EINVAL, "a %s verdict without a chain", "jump or goto");
+    bool needs_chain = verdict == CNetfilterShim_nft_verdict_jump;
+    if (needs_chain && chain == NULL) return fail(nft, EINVAL, "a %s verdict without a chain", "jump");
     struct nftnl_expr *e = new_expression(nft, "immediate");
     if (e == NULL) return nft->rule == NULL ? -EINVAL : -ENOMEM;
     nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -1039,8 +1030,8 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
         }
         }
         if (status < 0) {
-            snprintf(line, sizeof line, "%s: libnftnl cannot parse it", name);
-            callback(context, line);
+            free(text);
+            return -EBADMSG;
         } else if (text == NULL) {
             return -ENOMEM;
         } else {

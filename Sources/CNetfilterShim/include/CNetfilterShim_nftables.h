@@ -36,9 +36,6 @@ typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_hook {
 typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_register {
     CNetfilterShim_nft_register_verdict = 0,  // NFT_REG_VERDICT
     CNetfilterShim_nft_register_r1 = 1,       // NFT_REG_1 (16 bytes)
-    CNetfilterShim_nft_register_r2 = 2,       // NFT_REG_2
-    CNetfilterShim_nft_register_r3 = 3,       // NFT_REG_3
-    CNetfilterShim_nft_register_r4 = 4,       // NFT_REG_4
 } CNetfilterShim_nft_register;
 
 /// The operator of a `cmp` expression (`NFT_CMP_*`).
@@ -54,7 +51,6 @@ typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_cmp_op {
 /// What a `meta` expression loads (`NFT_META_*`).
 typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_meta_key {
     CNetfilterShim_nft_meta_key_iifname = 6,   // NFT_META_IIFNAME: input interface name, 16 bytes
-    CNetfilterShim_nft_meta_key_oifname = 7,   // NFT_META_OIFNAME
     CNetfilterShim_nft_meta_key_nfproto = 15,  // NFT_META_NFPROTO: 1 byte, NFPROTO_IPV4 or _IPV6
     CNetfilterShim_nft_meta_key_l4proto = 16,  // NFT_META_L4PROTO: 1 byte, IPPROTO_*
 } CNetfilterShim_nft_meta_key;
@@ -66,7 +62,6 @@ typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_ct_key {
 
 /// The header a `payload` expression reads from (`NFT_PAYLOAD_*_HEADER`).
 typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_payload_base {
-    CNetfilterShim_nft_payload_base_link = 0,       // NFT_PAYLOAD_LL_HEADER
     CNetfilterShim_nft_payload_base_network = 1,    // NFT_PAYLOAD_NETWORK_HEADER
     CNetfilterShim_nft_payload_base_transport = 2,  // NFT_PAYLOAD_TRANSPORT_HEADER
 } CNetfilterShim_nft_payload_base;
@@ -75,10 +70,7 @@ typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_payload_base {
 typedef enum CNETFILTERSHIM_CLOSED_ENUM CNetfilterShim_nft_verdict {
     CNetfilterShim_nft_verdict_drop = 0,       // NF_DROP
     CNetfilterShim_nft_verdict_accept = 1,     // NF_ACCEPT
-    CNetfilterShim_nft_verdict_continue = -1,  // NFT_CONTINUE
     CNetfilterShim_nft_verdict_jump = -3,      // NFT_JUMP (needs a chain)
-    CNetfilterShim_nft_verdict_goto = -4,      // NFT_GOTO (needs a chain)
-    CNetfilterShim_nft_verdict_return = -5,    // NFT_RETURN
 } CNetfilterShim_nft_verdict;
 
 /// An nf_tables netlink socket (or a recorder) plus the batch being built on it.
@@ -197,7 +189,7 @@ int CNetfilterShim_nft_expr_verdict_map(CNetfilterShim_nft *_Nonnull nft, CNetfi
 /// `counter`: counts packets and bytes.
 int CNetfilterShim_nft_expr_counter(CNetfilterShim_nft *_Nonnull nft);
 
-/// `immediate reg 0 VERDICT [CHAIN]`: `chain` is required for jump and goto, else ignored.
+/// `immediate reg 0 VERDICT [CHAIN]`: `chain` is required for jump, else ignored.
 int CNetfilterShim_nft_expr_verdict(CNetfilterShim_nft *_Nonnull nft, CNetfilterShim_nft_verdict verdict,
                                     const char *_Nullable chain);
 
@@ -236,8 +228,8 @@ typedef void (*CNetfilterShim_nft_line_callback)(void *_Nullable context, const 
 
 /// Parses recorded batch bytes back, message by message, with libnftnl's parsers and prints each
 /// with libnftnl's own printers: a header line (message type, family, flags, user data) and the
-/// object's text. Returns 0, -ENOMEM, or -EBADMSG when a message cannot be parsed or the bytes
-/// end inside one.
+/// object's text. Returns 0, -ENOMEM, or -EBADMSG when a message is not an nf_tables one libnftnl
+/// can parse or the bytes end inside one.
 int CNetfilterShim_nft_print_batch(const uint8_t *_Nonnull bytes, size_t length,
                                    CNetfilterShim_nft_line_callback _Nonnull callback, void *_Nullable context);
 

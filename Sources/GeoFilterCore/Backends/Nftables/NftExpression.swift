@@ -4,18 +4,15 @@ import Glibc
 #endif
 
 /// A register of the nf_tables virtual machine. The corresponding C constants are
-/// `NFT_REG_VERDICT` and `NFT_REG_1` ... `NFT_REG_4` (16 bytes each).
+/// `NFT_REG_VERDICT` and `NFT_REG_1` (16 bytes).
 enum NftRegister: Hashable, Sendable {
     case verdict
-    case r1, r2, r3, r4
+    case r1
 
     var shimValue: CNetfilterShim_nft_register {
         switch self {
         case .verdict: .verdict
         case .r1: .r1
-        case .r2: .r2
-        case .r3: .r3
-        case .r4: .r4
         }
     }
 }
@@ -40,8 +37,6 @@ enum NftCmpOp: Hashable, Sendable {
 enum NftMetaKey: Hashable, Sendable {
     /// The input interface's name: 16 bytes, NUL-padded.
     case inputInterfaceName
-    /// The output interface's name.
-    case outputInterfaceName
     /// The packet's netfilter family: 1 byte (`NFPROTO_IPV4`, `NFPROTO_IPV6`).
     case netfilterFamily
     /// The transport protocol: 1 byte (`IPPROTO_TCP`, ...).
@@ -50,7 +45,6 @@ enum NftMetaKey: Hashable, Sendable {
     var shimValue: CNetfilterShim_nft_meta_key {
         switch self {
         case .inputInterfaceName: .iifname
-        case .outputInterfaceName: .oifname
         case .netfilterFamily: .nfproto
         case .transportProtocol: .l4proto
         }
@@ -69,31 +63,25 @@ enum NftConntrackKey: Hashable, Sendable {
     }
 }
 
-/// The header a `payload` expression reads from (`NFT_PAYLOAD_NETWORK_HEADER`, ...).
+/// The header a `payload` expression reads from (`NFT_PAYLOAD_NETWORK_HEADER`,
+/// `NFT_PAYLOAD_TRANSPORT_HEADER`).
 enum NftPayloadBase: Hashable, Sendable {
-    case link, network, transport
+    case network, transport
 
     var shimValue: CNetfilterShim_nft_payload_base {
         switch self {
-        case .link: .link
         case .network: .network
         case .transport: .transport
         }
     }
 }
 
-/// A verdict (`NF_ACCEPT`, `NF_DROP`, `NFT_JUMP`, ...).
+/// A verdict (`NF_ACCEPT`, `NF_DROP`, `NFT_JUMP`).
 enum NftVerdict: Hashable, Sendable {
     case accept
     case drop
-    /// Go on with the next rule.
-    case `continue`
     /// Run the chain's rules, then come back.
     case jump(String)
-    /// Run the chain's rules and do not come back.
-    case goto(String)
-    /// Back to the chain that jumped here.
-    case `return`
 }
 
 /// One expression of an nf_tables rule, as the kernel runs it (the `nft --debug=netlink` view).

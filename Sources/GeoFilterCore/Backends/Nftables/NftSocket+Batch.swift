@@ -117,10 +117,7 @@ extension NftSocket {
                 switch verdict {
                 case .accept: status = CNetfilterShim_nft_expr_verdict(handle, .accept, nil)
                 case .drop: status = CNetfilterShim_nft_expr_verdict(handle, .drop, nil)
-                case .continue: status = CNetfilterShim_nft_expr_verdict(handle, .continue, nil)
-                case .return: status = CNetfilterShim_nft_expr_verdict(handle, .return, nil)
                 case .jump(let chain): status = CNetfilterShim_nft_expr_verdict(handle, .jump, chain)
-                case .goto(let chain): status = CNetfilterShim_nft_expr_verdict(handle, .goto, chain)
                 }
             }
             try check(status, "add rule to \(rule.chain): \(expression)")
