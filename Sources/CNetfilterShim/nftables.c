@@ -903,6 +903,12 @@ static const char *message_name(uint16_t type) {
 /// Prints an object with its libnftnl printer into a buffer that grows as needed; NULL on ENOMEM.
 typedef int (*object_printer)(char *buffer, size_t size, const void *object, uint32_t type, uint32_t flags);
 
+// libnftnl's printers with the object as `const void *`, so one helper can call each.
+static int print_table(char *b, size_t n, const void *o, uint32_t t, uint32_t f) { return nftnl_table_snprintf(b, n, o, t, f); }
+static int print_chain(char *b, size_t n, const void *o, uint32_t t, uint32_t f) { return nftnl_chain_snprintf(b, n, o, t, f); }
+static int print_rule(char *b, size_t n, const void *o, uint32_t t, uint32_t f) { return nftnl_rule_snprintf(b, n, o, t, f); }
+static int print_set(char *b, size_t n, const void *o, uint32_t t, uint32_t f) { return nftnl_set_snprintf(b, n, o, t, f); }
+
 static char *print_object(object_printer printer, const void *object) {
     size_t size = 4096;
     for (;;) {
@@ -916,25 +922,32 @@ static char *print_object(object_printer printer, const void *object) {
     }
 }
 
+/// Appends formatted text to `out` (of `size` bytes, `*used` taken), truncating at the end.
+static void append(char *out, size_t size, size_t *used, const char *format, unsigned value) {
+    if (*used + 1 >= size) return;
+    int written = snprintf(out + *used, size - *used, format, value);
+    if (written < 0) return;
+    *used += (size_t)written < size - *used ? (size_t)written : size - *used - 1;
+}
+
 /// The type-length-value user data (comments) as `type:"text"` items, non-printable bytes as \xNN.
-static int print_udata(char *out, size_t size, const void *udata, uint32_t length) {
+static void print_udata(char *out, size_t size, const void *udata, uint32_t length) {
     size_t used = 0;
     const uint8_t *bytes = udata;
     uint32_t offset = 0;
-    while (offset + 2 <= length && used + 1 < size) {
+    out[0] = 0;
+    while (offset + 2 <= length) {
         uint8_t type = bytes[offset], item = bytes[offset + 1];
         if (offset + 2 + item > length) break;
-        used += (size_t)snprintf(out + used, size - used, "%s%u:\"", used ? " " : "", type);
-        for (uint8_t i = 0; i < item && used + 5 < size; i++) {
+        append(out, size, &used, used ? " %u:\"" : "%u:\"", type);
+        for (uint8_t i = 0; i < item; i++) {
             uint8_t c = bytes[offset + 2 + i];
-            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[used++] = (char)c;
-            else used += (size_t)snprintf(out + used, size - used, "\\x%02x", c);
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') append(out, size, &used, "%c", c);
+            else append(out, size, &used, "\\x%02x", c);
         }
-        if (used + 2 < size) { out[used++] = '"'; out[used] = 0; }
+        append(out, size, &used, "\"", 0);
         offset += 2 + item;
     }
-    if (used < size) out[used] = 0;
-    return 0;
 }
 
 int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilterShim_nft_line_callback callback,
@@ -957,12 +970,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             continue;
         }
         const char *name = subsystem == NFNL_SUBSYS_NFTABLES ? message_name(type) : NULL;
-        if (name == NULL) {
-            snprintf(line, sizeof line, "unknown message type 0x%04x (%u bytes)", nlh->nlmsg_type, nlh->nlmsg_len);
-            callback(context, line);
-            nlh = mnl_nlmsg_next(nlh, &remaining);
-            continue;
-        }
+        if (name == NULL) return -EBADMSG;  // not a message this shim writes
         char *text = NULL;
         char udata[1024] = "";
         int status = 0;
@@ -972,7 +980,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             if (t == NULL) return -ENOMEM;
             status = nftnl_table_nlmsg_parse(nlh, t);
             if (status == 0) {
-                text = print_object((object_printer)nftnl_table_snprintf, t);
+                text = print_object(print_table, t);
                 if (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)) {
                     uint32_t size = 0;
                     const void *data = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &size);
@@ -986,7 +994,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             struct nftnl_chain *c = nftnl_chain_alloc();
             if (c == NULL) return -ENOMEM;
             status = nftnl_chain_nlmsg_parse(nlh, c);
-            if (status == 0) text = print_object((object_printer)nftnl_chain_snprintf, c);
+            if (status == 0) text = print_object(print_chain, c);
             nftnl_chain_free(c);
             break;
         }
@@ -995,7 +1003,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             if (r == NULL) return -ENOMEM;
             status = nftnl_rule_nlmsg_parse(nlh, r);
             if (status == 0) {
-                text = print_object((object_printer)nftnl_rule_snprintf, r);
+                text = print_object(print_rule, r);
                 if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
                     uint32_t size = 0;
                     const void *data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &size);
@@ -1010,7 +1018,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             if (s == NULL) return -ENOMEM;
             status = nftnl_set_nlmsg_parse(nlh, s);
             if (status == 0) {
-                text = print_object((object_printer)nftnl_set_snprintf, s);
+                text = print_object(print_set, s);
                 if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
                     uint32_t size = 0;
                     const void *data = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &size);
@@ -1024,7 +1032,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
             struct nftnl_set *s = nftnl_set_alloc();
             if (s == NULL) return -ENOMEM;
             status = nftnl_set_elems_nlmsg_parse(nlh, s);
-            if (status == 0) text = print_object((object_printer)nftnl_set_snprintf, s);
+            if (status == 0) text = print_object(print_set, s);
             nftnl_set_free(s);
             break;
         }

@@ -179,7 +179,7 @@ public struct NftablesBackend: FirewallBackend {
     private func recordText(_ plan: FirewallPlan) throws(GeoFilterError) -> String {
         let text = PlanRecord(plan: plan, sets: setFigures(plan)).text
         guard text.utf8.count <= 240 else {
-            throw GeoFilterError(.unsupported, "the plan record is \(text.utf8.count) bytes, over the kernel's limit for a rule comment")
+            throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over the kernel's limit for a rule comment")
         }
         return text
     }
