@@ -88,8 +88,9 @@ struct NftBatchGoldenTests {
         guard text != expected else { return }
         let actualLines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        // The first differing message line (past the digest line, which any change alters).
         let common = min(actualLines.count, expectedLines.count)
-        let index = (0..<common).first { actualLines[$0] != expectedLines[$0] } ?? common
+        let index = (2..<max(common, 2)).first { actualLines[$0] != expectedLines[$0] } ?? (actualLines.count == expectedLines.count ? 1 : common)
         let got = index < actualLines.count ? String(actualLines[index]) : "<end>"
         let want = index < expectedLines.count ? String(expectedLines[index]) : "<end>"
         Issue.record("\(shape.rawValue): line \(index + 1) differs from \(path)\n  got:      \(got)\n  expected: \(want)")
