@@ -669,9 +669,8 @@ static int size_buffer(int fd, int force_option, int option, int size) {
     return setsockopt(fd, SOL_SOCKET, option, &size, sizeof size) == 0 ? 0 : errno;
 }
 
-int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {
-    if (nft->batch == NULL) return fail(nft, EINVAL, "commit without a batch (no begin)%s", "");
-    if (nft->rule != NULL) return fail(nft, EINVAL, "commit with a rule begun and not ended (%s)", nft->rule_chain);
+/// Ends the batch and sends it (a recorder keeps it), then reads every reply.
+static int send_batch(CNetfilterShim_nft *nft) {
     nftnl_batch_end(nftnl_batch_buffer(nft->batch), nft->seq++);
     int ended = end_message(nft, "the batch end");
     if (ended < 0) return ended;
@@ -734,6 +733,16 @@ int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {
     if (state.replies < nft->messages)
         return fail(nft, EAGAIN, "only part of the replies (%s) arrived; read the state back", "ACKs");
     return 0;
+}
+
+int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {
+    if (nft->batch == NULL) return fail(nft, EINVAL, "commit without a batch (no begin)%s", "");
+    if (nft->rule != NULL) return fail(nft, EINVAL, "commit with a rule begun and not ended (%s)", nft->rule_chain);
+    int status = send_batch(nft);
+    // A batch is sent (or recorded) once; the next one starts with begin.
+    nftnl_batch_free(nft->batch);
+    nft->batch = NULL;
+    return status;
 }
 
 // MARK: - Reading back
