@@ -965,6 +965,7 @@ int CNetfilterShim_nft_print_batch(const uint8_t *bytes, size_t length, CNetfilt
     int remaining = (int)length;
     char line[1024];
     while (mnl_nlmsg_ok(nlh, remaining)) {
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) return -EBADMSG;
         uint16_t subsystem = NFNL_SUBSYS_ID(nlh->nlmsg_type), type = NFNL_MSG_TYPE(nlh->nlmsg_type);
         const struct nfgenmsg *generic = mnl_nlmsg_get_payload(nlh);
         char flags[96];
