@@ -126,4 +126,12 @@ struct NftBatchGoldenTests {
         }
         #expect(error?.errno?.rawValue == EINVAL && error?.message.contains("cmp") == true, "\(String(describing: error))")
     }
+
+    @Test("A network namespace that does not exist is a namespace error carrying ENOENT")
+    func missingNamespace() {
+        let backend = NftablesBackend(namespace: .named("gf-no-such-namespace-\(UInt32.random(in: 0...UInt32.max))"))
+        let error = #expect(throws: GeoFilterError.self) { try backend.status() }
+        #expect(error?.code == .namespace && error?.errno == .noSuchFileOrDirectory, "\(String(describing: error))")
+        #expect(backend.probe().reason == .namespace)
+    }
 }
