@@ -1,6 +1,7 @@
 import Foundation
 import GeoFilterBundledData
 import GeoFilterTestSupport
+import SystemPackage
 import Testing
 
 @testable import GeoFilterCore
@@ -62,16 +63,15 @@ struct NftablesBackendTests {
         defer { link.delete() }
         let backend = NftablesBackend(namespace: .named(link.server.name))
         _ = try backend.apply(try plan(.blockSelected, "CN"))
-        // An echo server in the server namespace; a client from the AU address that sends a line,
-        // waits for the re-apply (signalled by a file), then sends another.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let go = folder.appendingPathComponent("go").path
+        // An echo server in the server namespace that says when it listens; a client from the AU
+        // address that sends a line, says when it got the echo (the connection is established,
+        // its conntrack entry exists), waits for a line on its standard input (sent after the
+        // re-apply), then sends another. Handshakes, no sleeps; each side has its own timeout.
         let serverScript = """
             import socket
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("10.99.0.1", 7070)); s.listen(1); s.settimeout(20)
+            print("listening", flush=True)
             c, _ = s.accept(); c.settimeout(20)
             while True:
                 data = c.recv(100)
@@ -79,35 +79,39 @@ struct NftablesBackendTests {
                 c.sendall(data)
             """
         let clientScript = """
-            import os, socket, sys, time
+            import socket, sys
             c = socket.create_connection(("10.99.0.1", 7070), timeout=5, source_address=("1.0.0.1", 0))
             c.sendall(b"one"); assert c.recv(100) == b"one"
             print("connected", flush=True)
-            for _ in range(200):
-                if os.path.exists(sys.argv[1]): break
-                time.sleep(0.05)
+            sys.stdin.readline()
             c.sendall(b"two"); print(c.recv(100).decode(), flush=True)
             """
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         server.arguments = ["netns", "exec", link.server.name, "/usr/bin/python3", "-c", serverScript]
+        let serverOutput = Pipe()
+        server.standardOutput = serverOutput
         try server.run()
         defer { server.terminate() }
-        Thread.sleep(forTimeInterval: 0.5)
+        try #require(readLine(serverOutput.fileHandleForReading) == "listening")
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        client.arguments = ["netns", "exec", link.client.name, "/usr/bin/python3", "-c", clientScript, go]
+        client.arguments = ["netns", "exec", link.client.name, "/usr/bin/python3", "-c", clientScript]
         let output = Pipe()
+        let input = Pipe()
         client.standardOutput = output
+        client.standardInput = input
         try client.run()
-        Thread.sleep(forTimeInterval: 1.0)
+        defer { if client.isRunning { client.terminate() } }
+        let first = readLine(output.fileHandleForReading)
+        try #require(first == "connected", "the client did not connect: \(first ?? "no output")")
         // A changed plan: CN and RU blocked now; AU stays allowed.
         let changed = try plan(.blockSelected, "CN,RU")
         #expect(try backend.apply(changed).digest == changed.digest)
-        FileManager.default.createFile(atPath: go, contents: Data())
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(waitForExit(client) == 0)
-        #expect(text == "connected\ntwo\n")
+        #expect("\(first ?? "")\n" + rest == "connected\ntwo\n")
     }
 
     @Test("After remove, nft list ruleset is as before; an unrelated table stays untouched throughout")
@@ -145,6 +149,7 @@ struct NftablesBackendTests {
         let full = #expect(throws: GeoFilterError.self) { try fresh.apply(second) }
         #expect(full?.message.contains("rejected") == true)
         #expect(error?.code == .kernel)
+        #expect(error?.errno == .fileExists && full?.errno == .fileExists)
         #expect(error?.message.contains("rejected") == true && error?.message.contains("countries4") == true, "\(String(describing: error))")
         #expect(try backend.status().digest == first.digest)
         #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
@@ -220,5 +225,17 @@ struct NftablesBackendTests {
             #expect(kernel == plan.selected.restricted(to: family), "\(family)")
             #expect(texts.count == plan.countryRangeCount(family))
         }
+    }
+}
+
+/// One line from a pipe (without the newline), blocking until a newline or the end of the
+/// stream; nil at the end of the stream.
+private func readLine(_ handle: FileHandle) -> String? {
+    var bytes: [UInt8] = []
+    while true {
+        let data = handle.readData(ofLength: 1)
+        guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+        if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+        bytes.append(byte)
     }
 }

@@ -177,7 +177,7 @@ if getuid() == 0 {
     let nftMedian = nftTimes.sorted()[2]
     let ourMedian = ourTimes.sorted()[2]
     let mapElements = IPAddressFamily.allCases.map { family in
-        NftablesBackend().usesCountryMap(plan) ? plan.countryRangeCount(family) : plan.geoMatch(family, for: .intervals).set.rangeCount(family)
+        NftablesBackend().countryCounters && plan.policy.enabled ? plan.countryRangeCount(family) : plan.geoMatch(family, for: .intervals).set.rangeCount(family)
     }
     print(String(format: "apply 'block all but six' (%d + %d map elements, per-country counters): nft -f %.0f ms, ours (netlink batch, in process) %.0f ms, ratio %.2fx; bar <= 0.5x: %@",
         mapElements[0], mapElements[1],

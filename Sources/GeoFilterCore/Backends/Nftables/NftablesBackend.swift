@@ -1,4 +1,5 @@
 internal import Synchronization
+internal import SystemPackage
 
 /// Enforces plans with nf_tables through libnftnl/libmnl (no `nft` process): one table of our
 /// own (default `inet geofilter`) with interval sets and base chains, replaced in ONE netlink
@@ -49,7 +50,7 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     /// Whether the plan's geo rule uses the per-country verdict map.
-    public func usesCountryMap(_ plan: FirewallPlan) -> Bool {
+    package func usesCountryMap(_ plan: FirewallPlan) -> Bool {
         countryCounters && plan.policy.enabled
     }
 
@@ -59,16 +60,17 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     public func probe() -> BackendProbe {
-        do {
-            let socket = try NftSocket(namespace: namespace)
-            // Deleting a table that does not exist changes nothing; the answer says whether
-            // nf_tables is there (ENOENT) and whether we may change it (EPERM otherwise).
-            try socket.begin()
-            try socket.deleteTable("geofilter-probe-\(UInt32.random(in: 0...UInt32.max))")
-            do {
-                try socket.commit()
-            } catch where error.code == .kernel {
-                // ENOENT: permitted, and the table is absent, as expected.
+        do throws(GeoFilterError) {
+            try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
+                // Deleting a table that does not exist changes nothing; the answer says whether
+                // nf_tables is there (ENOENT) and whether we may change it (EPERM otherwise).
+                try socket.begin()
+                try socket.deleteTable("geofilter-probe-\(UInt32.random(in: 0...UInt32.max))")
+                do throws(GeoFilterError) {
+                    try socket.commit()
+                } catch where error.errno == .noSuchFileOrDirectory {
+                    // Permitted, and the table is absent, as expected.
+                }
             }
             return BackendProbe(available: true, message: "nf_tables is available and this process may change it")
         } catch {
@@ -77,24 +79,40 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
-        let socket = try NftSocket(namespace: namespace)
-        let enforced = try record(socket)
-        if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
-        let outcome: ApplyOutcome
-        if useElementDiff, let previous = lastApplied.plan, previous.digest == enforced?.digest,
-            sameStructure(previous, plan)
-        {
-            outcome = try applyDiff(from: previous, to: plan, socket: socket)
-        } else {
-            try applyFull(plan, socket: socket)
-            outcome = .applied(digest: plan.digest)
+        let outcome = try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) -> ApplyOutcome in
+            let enforced = try record(socket)
+            if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
+            let previous = lastApplied.plan.flatMap { $0.digest == enforced?.digest ? $0 : nil }
+            return try writeBatch(plan, previous: previous, socket: socket)
         }
+        if case .unchanged = outcome { return outcome }
         lastApplied.plan = plan
         return outcome
     }
 
+    /// Builds and commits the one transaction that turns the enforced plan into `plan`: an
+    /// element diff when `previous` (the plan this backend applied last, still enforced) has
+    /// the same structure, else a replacement of the whole table.
+    func writeBatch(_ plan: FirewallPlan, previous: FirewallPlan?, socket: borrowing NftSocket) throws(GeoFilterError) -> ApplyOutcome {
+        if useElementDiff, let previous, sameStructure(previous, plan) {
+            return try applyDiff(from: previous, to: plan, socket: socket)
+        }
+        try applyFull(plan, socket: socket)
+        return .applied(digest: plan.digest)
+    }
+
+    /// For tests: the batch ``apply(_:)`` would send for `plan` when `previous` is the plan this
+    /// backend applied last and the kernel still enforces, recorded instead of sent (no socket,
+    /// no privilege needed).
+    func recordBatch(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws(GeoFilterError) -> (outcome: ApplyOutcome, bytes: [UInt8]) {
+        let recorded = try NftSocket.recording { recorder throws(GeoFilterError) in
+            try writeBatch(plan, previous: previous, socket: recorder)
+        }
+        return (recorded.result, recorded.bytes)
+    }
+
     /// Replaces the whole table in one transaction.
-    private func applyFull(_ plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) {
+    private func applyFull(_ plan: FirewallPlan, socket: borrowing NftSocket) throws(GeoFilterError) {
         let table = names.table
         try socket.begin()
         // Create-if-absent then delete: the old table goes in the same transaction, whether or not it existed.
@@ -112,7 +130,7 @@ public struct NftablesBackend: FirewallBackend {
                 setIDs[name] = id
                 try socket.addVerdictMap(table: table, map: name, family: family, id: id, comment: "geofilter \(name)")
                 let entries = plan.counterBounds(family)
-                try socket.mapElements(table: table, map: name, family: family, bounds: entries.bounds, chains: entries.regions.map(KernelNames.countryChain))
+                try socket.addMapElements(table: table, map: name, family: family, bounds: entries.bounds, chains: entries.regions.map(KernelNames.countryChain))
             }
         }
         for role in setRoles(plan) {
@@ -122,48 +140,55 @@ public struct NftablesBackend: FirewallBackend {
                 let id = UInt32(setIDs.count + 1)
                 setIDs[name] = id
                 try socket.addSet(table: table, set: name, family: family, id: id, comment: "geofilter \(name)")
-                try socket.elements(table: table, set: name, family: family, bounds: set.rangeBounds(family))
+                try socket.addElements(table: table, set: name, family: family, bounds: set.rangeBounds(family))
             }
         }
         if injectOverlapFault { try injectFault(plan, socket: socket) }
         for direction in plan.policy.directions.sorted() {
             let chain = direction.rawValue
-            try socket.addChain(table: table, chain: chain, hook: direction, priority: priority)
+            try socket.addBaseChain(table: table, chain: chain, hook: direction, priority: priority)
             for rule in plan.rules {
                 try addRule(rule, plan: plan, socket: socket, chain: chain, setIDs: setIDs)
             }
         }
         try socket.addRegularChain(table: table, chain: Self.metaChain)
-        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: try recordText(plan))
+        try socket.addRule(recordRule(plan))
         try socket.commit()
     }
 
     /// For tests: an element inside the first IPv4 range of the geo set or map, which the kernel
     /// rejects (EEXIST), failing the whole transaction.
-    private func injectFault(_ plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) {
+    private func injectFault(_ plan: FirewallPlan, socket: borrowing NftSocket) throws(GeoFilterError) {
         if usesCountryMap(plan) {
             let entries = plan.counterBounds(.ipv4)
             guard let region = entries.regions.first else { return }
             let start = Array(entries.bounds[0..<4])
-            try socket.mapElements(table: names.table, map: KernelNames.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [KernelNames.countryChain(region)])
+            try socket.addMapElements(table: names.table, map: KernelNames.countryMap(.ipv4), family: .ipv4, bounds: start + start, chains: [KernelNames.countryChain(region)])
         } else if let first = plan.addresses(of: .geo, .ipv4, for: .intervals).ipv4Ranges.first {
-            try socket.elements(table: names.table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
+            try socket.addElements(table: names.table, set: PlanSet.geo.name(.ipv4), family: .ipv4, bounds: CIDRSet([IPv4Network(host: first.first)]).rangeBounds(.ipv4))
         }
+    }
+
+    /// The rule that keeps the plan record: a counter (never hit: the chain is never jumped to)
+    /// and the record as its comment.
+    private func recordRule(_ plan: FirewallPlan) throws(GeoFilterError) -> NftRule {
+        NftRule(table: names.table, chain: Self.metaChain, comment: try recordText(plan), [.counter])
     }
 
     /// The plan record's text; the kernel keeps at most 256 bytes of a rule's user data.
     private func recordText(_ plan: FirewallPlan) throws(GeoFilterError) -> String {
         let text = PlanRecord(plan: plan, sets: setFigures(plan)).text
         guard text.utf8.count <= 240 else {
-            throw GeoFilterError(.unsupported, "the plan record is \(text.utf8.count) bytes, over the kernel's limit for a rule comment")
+            throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over the kernel's limit for a rule comment")
         }
         return text
     }
 
     /// A region's counter chain: `counter drop`, the region's code as the comment.
-    private func addCountryChain(_ region: RegionCode, socket: NftSocket) throws(GeoFilterError) {
+    private func addCountryChain(_ region: RegionCode, socket: borrowing NftSocket) throws(GeoFilterError) {
         try socket.addRegularChain(table: names.table, chain: KernelNames.countryChain(region))
-        try socket.addRule(table: names.table, chain: KernelNames.countryChain(region), match: .everything, accept: false, counter: true, comment: region.code)
+        try socket.addRule(
+            NftRule(table: names.table, chain: KernelNames.countryChain(region), comment: region.code, [.counter, .verdict(.drop)]))
     }
 
     /// Element counts of the kernel sets and maps for the record.
@@ -182,7 +207,7 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     /// Deletes and adds only the changed elements, and replaces the record, in one transaction.
-    private func applyDiff(from previous: FirewallPlan, to plan: FirewallPlan, socket: NftSocket) throws(GeoFilterError) -> ApplyOutcome {
+    private func applyDiff(from previous: FirewallPlan, to plan: FirewallPlan, socket: borrowing NftSocket) throws(GeoFilterError) -> ApplyOutcome {
         let table = names.table
         try socket.begin()
         var removedTotal = 0
@@ -194,7 +219,7 @@ public struct NftablesBackend: FirewallBackend {
                 let changes = CIDRSet.rangeChanges(
                     from: previous.addresses(of: role, family, for: .intervals), to: plan.addresses(of: role, family, for: .intervals), family)
                 if changes.removedCount > 0 {
-                    try socket.elements(table: table, set: role.name(family), family: family, bounds: changes.removed, remove: true)
+                    try socket.deleteElements(table: table, set: role.name(family), family: family, bounds: changes.removed)
                 }
                 if changes.addedCount > 0 { additions.append((role.name(family), family, changes.added)) }
                 removedTotal += changes.removedCount
@@ -206,7 +231,7 @@ public struct NftablesBackend: FirewallBackend {
             for family in IPAddressFamily.allCases {
                 let changes = MapChanges(from: previous.counterBounds(family), to: plan.counterBounds(family), width: family == .ipv4 ? 8 : 32)
                 if !changes.removed.isEmpty {
-                    try socket.elements(table: table, set: KernelNames.countryMap(family), family: family, bounds: changes.removed, remove: true)
+                    try socket.deleteElements(table: table, set: KernelNames.countryMap(family), family: family, bounds: changes.removed)
                 }
                 mapAdditions.append((family, changes.added, changes.addedRegions))
                 removedTotal += changes.removedCount
@@ -219,14 +244,14 @@ public struct NftablesBackend: FirewallBackend {
             }
         }
         for (name, family, bounds) in additions {
-            try socket.elements(table: table, set: name, family: family, bounds: bounds)
+            try socket.addElements(table: table, set: name, family: family, bounds: bounds)
         }
         for (family, bounds, regions) in mapAdditions where !regions.isEmpty {
-            try socket.mapElements(table: table, map: KernelNames.countryMap(family), family: family, bounds: bounds, chains: regions.map(KernelNames.countryChain))
+            try socket.addMapElements(table: table, map: KernelNames.countryMap(family), family: family, bounds: bounds, chains: regions.map(KernelNames.countryChain))
         }
         if injectOverlapFault { try injectFault(plan, socket: socket) }
         try socket.flushChain(table: table, chain: Self.metaChain)
-        try socket.addRule(table: table, chain: Self.metaChain, match: .record, accept: true, counter: true, comment: try recordText(plan))
+        try socket.addRule(recordRule(plan))
         try socket.commit()
         return .updated(digest: plan.digest, elementsRemoved: removedTotal, elementsAdded: addedTotal)
     }
@@ -245,33 +270,39 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     /// The enforced plan's record, or nil when none is installed.
-    private func record(_ socket: NftSocket) throws(GeoFilterError) -> PlanRecord? {
+    private func record(_ socket: borrowing NftSocket) throws(GeoFilterError) -> PlanRecord? {
         guard try socket.tableComment(names.table) != nil else { return nil }
         return try socket.ruleCounters(table: names.table).lazy.filter { $0.chain == Self.metaChain }
             .compactMap { PlanRecord(parsing: $0.comment) }.first
     }
 
     private func addRule(
-        _ rule: PlanRule, plan: FirewallPlan, socket: NftSocket, chain: String, setIDs: [String: UInt32]
+        _ rule: PlanRule, plan: FirewallPlan, socket: borrowing NftSocket, chain: String, setIDs: [String: UInt32]
     ) throws(GeoFilterError) {
-        let table = names.table
+        func add(_ comment: String, _ expressions: [NftExpression]) throws(GeoFilterError) {
+            try socket.addRule(NftRule(table: names.table, chain: chain, comment: comment, expressions))
+        }
         func bySource(_ role: PlanSet) throws(GeoFilterError) {
             for family in IPAddressFamily.allCases {
                 let name = role.name(family)
-                try socket.addRule(
-                    table: table, chain: chain,
-                    match: .source(family: family, set: name, setID: setIDs[name] ?? 0, negate: false, ports: nil),
-                    accept: true, counter: false, comment: name)
+                try add(
+                    name,
+                    NftExpression.sourceAddress(family, ports: nil) + [
+                        .lookup(.r1, set: name, id: setIDs[name] ?? 0, inverted: false), .verdict(.accept),
+                    ])
             }
+        }
+        func portComment(_ name: String, _ port: (TransportProtocol, ClosedRange<UInt16>)?) -> String {
+            port.map { "\(name) \($0.0) \($0.1.lowerBound)-\($0.1.upperBound)" } ?? name
         }
         switch rule {
         case .acceptEstablished:
-            try socket.addRule(table: table, chain: chain, match: .established, accept: true, counter: false, comment: "established")
+            try add("established", NftExpression.establishedOrRelated + [.verdict(.accept)])
         case .acceptTrusted: try bySource(.trusted)
         case .acceptProviders: try bySource(.provider)
         case .acceptReserved: try bySource(.reserved)
         case .acceptLoopback:
-            try socket.addRule(table: table, chain: chain, match: .loopbackInterface, accept: true, counter: false, comment: "loopback")
+            try add("loopback", NftExpression.inputInterface("lo") + [.verdict(.accept)])
         case .dropGeo where usesCountryMap(plan) && plan.policy.mode == .allowOnlySelected:
             // Sources outside the allow list go to their region's counter chain; those of no
             // region fall through to the family's counted drop.
@@ -280,57 +311,50 @@ public struct NftablesBackend: FirewallBackend {
                 let map = KernelNames.countryMap(family)
                 let negate = plan.geoMatch(family, for: .intervals).polarity == .sourceNotIn
                 for port in Self.portList(plan) {
-                    try socket.addRule(
-                        table: table, chain: chain,
-                        match: .sourceSetThenMap(
-                            family: family, set: set, setID: setIDs[set] ?? 0, negate: negate, map: map, mapID: setIDs[map] ?? 0, ports: port),
-                        accept: false, counter: false, comment: map)
-                    try socket.addRule(
-                        table: table, chain: chain,
-                        match: .source(family: family, set: set, setID: setIDs[set] ?? 0, negate: negate, ports: port),
-                        accept: false, counter: true, comment: port.map { "\(set) \($0.0) \($0.1.lowerBound)-\($0.1.upperBound)" } ?? set)
+                    // The set lookup leaves the source address in register 1 for the map.
+                    try add(
+                        map,
+                        NftExpression.sourceAddress(family, ports: port) + [
+                            .lookup(.r1, set: set, id: setIDs[set] ?? 0, inverted: negate),
+                            .verdictMap(.r1, map: map, id: setIDs[map] ?? 0),
+                        ])
+                    try add(
+                        portComment(set, port),
+                        NftExpression.sourceAddress(family, ports: port) + [
+                            .lookup(.r1, set: set, id: setIDs[set] ?? 0, inverted: negate), .counter, .verdict(.drop),
+                        ])
                 }
             }
         case .dropGeo where usesCountryMap(plan):
             for family in IPAddressFamily.allCases {
                 let map = KernelNames.countryMap(family)
                 for port in Self.portList(plan) {
-                    try socket.addRule(
-                        table: table, chain: chain, match: .sourceMap(family: family, map: map, setID: setIDs[map] ?? 0, ports: port),
-                        accept: false, counter: false, comment: map)
+                    try add(map, NftExpression.sourceAddress(family, ports: port) + [.verdictMap(.r1, map: map, id: setIDs[map] ?? 0)])
                 }
             }
         case .dropGeo:
             for family in IPAddressFamily.allCases {
                 let name = PlanSet.geo.name(family)
-                let match = plan.geoMatch(family, for: .intervals)
-                let negate = match.polarity == .sourceNotIn
-                if plan.policy.scope.isAllTraffic {
-                    try socket.addRule(
-                        table: table, chain: chain,
-                        match: .source(family: family, set: name, setID: setIDs[name] ?? 0, negate: negate, ports: nil),
-                        accept: false, counter: true, comment: name)
-                }
-                for portRule in plan.policy.scope.rules {
-                    for range in portRule.ports {
-                        try socket.addRule(
-                            table: table, chain: chain,
-                            match: .source(family: family, set: name, setID: setIDs[name] ?? 0, negate: negate, ports: (portRule.transport, range)),
-                            accept: false, counter: true,
-                            comment: "\(name) \(portRule.transport) \(range.lowerBound)-\(range.upperBound)")
-                    }
+                let negate = plan.geoMatch(family, for: .intervals).polarity == .sourceNotIn
+                for port in Self.portList(plan) {
+                    try add(
+                        portComment(name, port),
+                        NftExpression.sourceAddress(family, ports: port) + [
+                            .lookup(.r1, set: name, id: setIDs[name] ?? 0, inverted: negate), .counter, .verdict(.drop),
+                        ])
                 }
             }
         }
     }
 
     public func status() throws(GeoFilterError) -> FirewallStatus {
-        let socket = try NftSocket(namespace: namespace)
-        guard try socket.tableComment(names.table) != nil else {
+        let rules = try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
+            try socket.tableComment(names.table) == nil ? nil : try socket.ruleCounters(table: names.table)
+        }
+        guard let rules else {
             return FirewallStatus(
                 backend: "nftables", installed: false, digest: nil, mode: nil, countries: [], sets: [], counters: [], countryCounters: [])
         }
-        let rules = try socket.ruleCounters(table: names.table)
         let record = rules.lazy.filter { $0.chain == Self.metaChain }.compactMap { PlanRecord(parsing: $0.comment) }.first
         // Counted regions: the selected countries in block mode, every other region in
         // allow-only mode (chains a diff left unused are skipped).
@@ -349,13 +373,15 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     public func remove() throws(GeoFilterError) -> Bool {
-        let socket = try NftSocket(namespace: namespace)
-        let existed = try socket.tableComment(names.table) != nil
-        try socket.begin()
-        try socket.addTable(names.table, comment: nil)
-        try socket.deleteTable(names.table)
-        try socket.commit()
-        return existed
+        try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
+            let existed = try socket.tableComment(names.table) != nil
+            // Create-if-absent then delete: idempotent, in one transaction.
+            try socket.begin()
+            try socket.addTable(names.table, comment: nil)
+            try socket.deleteTable(names.table)
+            try socket.commit()
+            return existed
+        }
     }
 }
 
