@@ -74,7 +74,6 @@ let package = Package(
         .testTarget(
             name: "GeoFilterDemoTests",
             dependencies: ["geofilter-demo", "GeoFilterCore", "GeoFilterTestSupport"],
-            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -3,7 +3,7 @@ import GeoFilterTestSupport
 import Testing
 
 /// The demo's help texts are part of its interface (scripts and people read them): each is kept
-/// as a golden file under `Golden/help/`. After an intended change, regenerate them with
+/// as a golden file under `Tests/Golden/Help/`. After an intended change, regenerate them with
 /// `GEOFILTER_UPDATE_GOLDEN=1 swift test --filter HelpTextTests` and review the diff.
 @Suite struct HelpTextTests {
     static let commands = [
@@ -13,7 +13,8 @@ import Testing
     private static let goldenFolder: String = {
         var url = URL(fileURLWithPath: #filePath)
         url.deleteLastPathComponent()
-        return url.path + "/Golden/help"
+        url.deleteLastPathComponent()
+        return url.path + "/Golden/Help"
     }()
 
     @Test(arguments: commands)

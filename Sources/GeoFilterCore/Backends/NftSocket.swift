@@ -20,8 +20,8 @@ struct NftSocket: ~Copyable {
     /// The shim handle; used only by this wrapper's files.
     let handle: OpaquePointer
 
-    /// Opens a netfilter netlink socket, in `namespace` when given. Prefer ``with(namespace:_:)``.
-    init(namespace: NetworkNamespace) throws(GeoFilterError) {
+    /// Opens a netfilter netlink socket, in `namespace` when given (see ``with(namespace:_:)``).
+    private init(namespace: NetworkNamespace) throws(GeoFilterError) {
         var error: Int32 = 0
         guard let handle = CNetfilterShim_nft_open(namespace.path, &error) else {
             throw Self.openError(error, namespace: namespace)
@@ -39,6 +39,16 @@ struct NftSocket: ~Copyable {
     ) throws(GeoFilterError) -> R {
         let socket = try NftSocket(namespace: namespace)
         return try body(socket)
+    }
+
+    /// Deletes an `ip` or `ip6` table (not an `inet` one) in one transaction: the shared
+    /// primitive with which the ipset backend removes the `filter` tables iptables-nft created.
+    static func deleteTable(_ table: String, family: IPAddressFamily, namespace: NetworkNamespace) throws(GeoFilterError) {
+        try with(namespace: namespace) { socket throws(GeoFilterError) in
+            try socket.begin()
+            try socket.deleteFamilyTable(table, family: family)
+            try socket.commit()
+        }
     }
 
     /// Runs `body` with a recorder instead of a socket: its commits keep the batch bytes

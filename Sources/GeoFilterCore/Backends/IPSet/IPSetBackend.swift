@@ -312,10 +312,7 @@ public struct IPSetBackend: FirewallBackend {
         let created = IPAddressFamily.allCases.filter { families.contains($0 == .ipv4 ? "4" : "6") }
         guard !created.isEmpty, try tool.usesNftables() else { return }
         for family in created where IPTablesState(try tool.save(family), chain: names.chain).isEmptyFilterTable {
-            let socket = try NftSocket(namespace: namespace)
-            try socket.begin()
-            try socket.deleteFamilyTable("filter", family: family)
-            try socket.commit()
+            try NftSocket.deleteTable("filter", family: family, namespace: namespace)
         }
     }
 }
