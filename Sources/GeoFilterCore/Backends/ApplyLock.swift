@@ -35,7 +35,8 @@ struct ApplyLock {
         let path = try lockPath(backend: backend, namespace: namespace)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
-            throw GeoFilterError.system(.file, "cannot open the lock file \(path)", errno: errno)
+            let code: GeoFilterError.Code = errno == EACCES || errno == EPERM ? .permission : .file
+            throw GeoFilterError.system(code, "cannot open the lock file \(path)", errno: errno)
         }
         defer { close(descriptor) }
         let clock = ContinuousClock()
@@ -69,6 +70,11 @@ struct ApplyLock {
             throw GeoFilterError.system(.namespace, "no such network namespace (\(nsPath))", errno: errno)
         }
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            if errno == EACCES || errno == EPERM || errno == EROFS {
+                throw GeoFilterError.system(
+                    .permission, "changing the firewall needs root (CAP_NET_ADMIN): cannot create the lock directory \(directory)",
+                    errno: errno)
+            }
             throw GeoFilterError.system(.file, "cannot create the lock directory \(directory)", errno: errno)
         }
         return "\(directory)/\(backend)-\(info.st_dev)-\(info.st_ino).lock"

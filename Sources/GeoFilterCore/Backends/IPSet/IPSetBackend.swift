@@ -23,6 +23,8 @@ public struct IPSetBackend: FirewallBackend {
     /// Fewer distinct prefix lengths in the sets at the price of more entries (nil: the
     /// minimal cover). See ``PrefixReduction``.
     public var prefixReduction: PrefixReduction?
+    /// Serialises applies, status reads and removes in the namespace across processes.
+    var applyLock = ApplyLock()
     /// For tests: the temporary IPv4 geo set is created too small for its entries, so the
     /// kernel refuses an entry partway ("Hash is full").
     var injectFillFault = false
@@ -78,9 +80,10 @@ public struct IPSetBackend: FirewallBackend {
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
         try checkNames()
         let tool = self.tool
-        // The namespace's operation lock keeps this apply whole against the process's others; the
-        // libipset lock is held only inside each ipset call, not while iptables runs.
-        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> ApplyOutcome in
+        // The apply lock keeps this apply whole against every other apply, status or remove of
+        // this backend in the namespace, in any process; the libipset lock is held only inside
+        // each ipset call, not while iptables runs.
+        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> ApplyOutcome in
                 try apply(plan, tool: tool, session: session)
             }
@@ -229,7 +232,7 @@ public struct IPSetBackend: FirewallBackend {
     public func status() throws(GeoFilterError) -> FirewallStatus {
         try checkNames()
         let tool = self.tool
-        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> FirewallStatus in
+        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> FirewallStatus in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> FirewallStatus in
                 try status(tool: tool, session: session)
             }
@@ -268,7 +271,7 @@ public struct IPSetBackend: FirewallBackend {
     public func remove() throws(GeoFilterError) -> Bool {
         try checkNames()
         let tool = self.tool
-        return try IPSetOperationLock.withLock(namespace) { () throws(GeoFilterError) -> Bool in
+        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> Bool in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> Bool in
                 try remove(tool: tool, session: session)
             }

@@ -30,6 +30,8 @@ public struct NftablesBackend: FirewallBackend {
     /// by the family's geo rule. The map holds each region's ranges apart, so it has more
     /// elements than the merged geo set (about 2.8x for "all but six countries").
     public var countryCounters: Bool
+    /// Serialises applies and removes in the namespace across processes.
+    var applyLock = ApplyLock()
     /// For tests: add an element that overlaps the geo set partway through the batch, which
     /// the kernel must reject, failing the whole transaction.
     var injectOverlapFault = false
@@ -79,11 +81,15 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
-        let outcome = try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) -> ApplyOutcome in
-            let enforced = try record(socket)
-            if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
-            let previous = lastApplied.plan.flatMap { $0.digest == enforced?.digest ? $0 : nil }
-            return try writeBatch(plan, previous: previous, socket: socket)
+        // The kernel's transaction keeps each batch whole; the lock keeps the read of the record
+        // and the batch built from it together against other applies in the namespace.
+        let outcome = try applyLock.withLock(backend: "nftables", namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
+            try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) -> ApplyOutcome in
+                let enforced = try record(socket)
+                if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
+                let previous = lastApplied.plan.flatMap { $0.digest == enforced?.digest ? $0 : nil }
+                return try writeBatch(plan, previous: previous, socket: socket)
+            }
         }
         if case .unchanged = outcome { return outcome }
         lastApplied.plan = plan
@@ -373,14 +379,16 @@ public struct NftablesBackend: FirewallBackend {
     }
 
     public func remove() throws(GeoFilterError) -> Bool {
-        try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
-            let existed = try socket.tableComment(names.table) != nil
-            // Create-if-absent then delete: idempotent, in one transaction.
-            try socket.begin()
-            try socket.addTable(names.table, comment: nil)
-            try socket.deleteTable(names.table)
-            try socket.commit()
-            return existed
+        try applyLock.withLock(backend: "nftables", namespace: namespace) { () throws(GeoFilterError) -> Bool in
+            try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
+                let existed = try socket.tableComment(names.table) != nil
+                // Create-if-absent then delete: idempotent, in one transaction.
+                try socket.begin()
+                try socket.addTable(names.table, comment: nil)
+                try socket.deleteTable(names.table)
+                try socket.commit()
+                return existed
+            }
         }
     }
 }
