@@ -20,7 +20,7 @@ import Testing
         let events = Mutex<[String]>([])
         let entered = DispatchSemaphore(value: 0)
         let first = Thread {
-            try? lock.withLock(backend: "nftables", namespace: .current) { () throws(GeoFilterError) in
+            try? lock.withLock(backend: .nftables, namespace: .current) { () throws(GeoFilterError) in
                 events.withLock { $0.append("first in") }
                 entered.signal()
                 usleep(300_000)
@@ -29,7 +29,7 @@ import Testing
         }
         first.start()
         entered.wait()
-        try lock.withLock(backend: "nftables", namespace: .current) { () throws(GeoFilterError) in
+        try lock.withLock(backend: .nftables, namespace: .current) { () throws(GeoFilterError) in
             events.withLock { $0.append("second in") }
         }
         #expect(events.withLock { $0 } == ["first in", "first out", "second in"])
@@ -40,14 +40,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let holder = ApplyLock(directory: directory)
         let impatient = ApplyLock(directory: directory, timeout: .milliseconds(200))
-        try holder.withLock(backend: "ipset", namespace: .current) { () throws(GeoFilterError) in
+        try holder.withLock(backend: .ipset, namespace: .current) { () throws(GeoFilterError) in
             let error = #expect(throws: GeoFilterError.self) {
-                try impatient.withLock(backend: "ipset", namespace: .current) { () throws(GeoFilterError) in }
+                try impatient.withLock(backend: .ipset, namespace: .current) { () throws(GeoFilterError) in }
             }
             #expect(error?.code == .busy)
             #expect(error?.message.contains("another apply is in progress (pid \(getpid()))") == true, "\(String(describing: error))")
             // Another backend's lock is independent.
-            try impatient.withLock(backend: "nftables", namespace: .current) { () throws(GeoFilterError) in }
+            try impatient.withLock(backend: .nftables, namespace: .current) { () throws(GeoFilterError) in }
         }
     }
 
@@ -56,7 +56,7 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let lock = ApplyLock(directory: directory, timeout: .milliseconds(300))
-        let path = try lock.lockPath(backend: "nftables", namespace: .current)
+        let path = try lock.lockPath(backend: .nftables, namespace: .current)
         let child = Process()
         // One process that takes the lock and sleeps (python3 is among the test tools).
         child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -74,17 +74,17 @@ import Testing
             if !held { usleep(10_000) }
         }
         #expect(held)
-        let error = #expect(throws: GeoFilterError.self) { try lock.withLock(backend: "nftables", namespace: .current) { () throws(GeoFilterError) in } }
+        let error = #expect(throws: GeoFilterError.self) { try lock.withLock(backend: .nftables, namespace: .current) { () throws(GeoFilterError) in } }
         #expect(error?.code == .busy)
         kill(child.processIdentifier, SIGKILL)
         _ = waitForExit(child)
-        try lock.withLock(backend: "nftables", namespace: .current) { () throws(GeoFilterError) in }
+        try lock.withLock(backend: .nftables, namespace: .current) { () throws(GeoFilterError) in }
     }
 
     @Test func aMissingNamespaceIsSaidAsSuch() throws {
         let lock = ApplyLock(directory: try temporaryDirectory())
         let error = #expect(throws: GeoFilterError.self) {
-            try lock.withLock(backend: "nftables", namespace: .named("geofilter-no-such-namespace")) { () throws(GeoFilterError) in }
+            try lock.withLock(backend: .nftables, namespace: .named("geofilter-no-such-namespace")) { () throws(GeoFilterError) in }
         }
         #expect(error?.code == .namespace)
     }

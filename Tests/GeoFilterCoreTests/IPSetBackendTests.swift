@@ -49,7 +49,7 @@ struct IPSetBackendTests {
         #expect(try !link.ping(from: "2001:2::1"))  // JP
         #expect(try link.ping(from: "2001:4:112::1"))  // US
         let status = try backend.status()
-        #expect(status.installed && status.backend == "ipset")
+        #expect(status.installed && status.backend == .ipset)
         #expect(status.digest == blockPlan.digest && status.mode == .blockSelected && status.countries == ["CN", "JP"])
         #expect(status.counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1, "\(status.counters)")
         #expect(status.counters.first { $0.rule == "geo6" }?.packets ?? 0 >= 1, "\(status.counters)")

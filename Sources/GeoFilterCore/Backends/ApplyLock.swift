@@ -30,7 +30,7 @@ struct ApplyLock {
     ///   timeout, `.namespace` when the namespace does not exist, `.file` when the lock file
     ///   cannot be made; and whatever `body` throws.
     func withLock<Result>(
-        backend: String, namespace: NetworkNamespace, _ body: () throws(GeoFilterError) -> Result
+        backend: BackendKind, namespace: NetworkNamespace, _ body: () throws(GeoFilterError) -> Result
     ) throws(GeoFilterError) -> Result {
         let path = try lockPath(backend: backend, namespace: namespace)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -63,7 +63,7 @@ struct ApplyLock {
     }
 
     /// `DIR/BACKEND-DEVICE-INODE.lock` for the namespace's file.
-    func lockPath(backend: String, namespace: NetworkNamespace) throws(GeoFilterError) -> String {
+    func lockPath(backend: BackendKind, namespace: NetworkNamespace) throws(GeoFilterError) -> String {
         let nsPath = namespace.path ?? "/proc/self/ns/net"
         var info = stat()
         guard stat(nsPath, &info) == 0 else {

@@ -16,8 +16,8 @@ public struct FirewallStatus: Sendable, Hashable, Codable {
         public var bytes: UInt64
     }
 
-    /// The backend (`nftables`).
-    public var backend: String
+    /// The backend that reported it.
+    public var backend: BackendKind
     /// Whether a GeoFilter plan is installed.
     public var installed: Bool
     /// The digest of the enforced plan.

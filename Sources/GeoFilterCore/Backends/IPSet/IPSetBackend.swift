@@ -83,7 +83,7 @@ public struct IPSetBackend: FirewallBackend {
         // The apply lock keeps this apply whole against every other apply, status or remove of
         // this backend in the namespace, in any process; the libipset lock is held only inside
         // each ipset call, not while iptables runs.
-        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
+        return try applyLock.withLock(backend: .ipset, namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> ApplyOutcome in
                 try apply(plan, tool: tool, session: session)
             }
@@ -232,7 +232,7 @@ public struct IPSetBackend: FirewallBackend {
     public func status() throws(GeoFilterError) -> FirewallStatus {
         try checkNames()
         let tool = self.tool
-        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> FirewallStatus in
+        return try applyLock.withLock(backend: .ipset, namespace: namespace) { () throws(GeoFilterError) -> FirewallStatus in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> FirewallStatus in
                 try status(tool: tool, session: session)
             }
@@ -256,7 +256,7 @@ public struct IPSetBackend: FirewallBackend {
             }
         }
         return FirewallStatus(
-            backend: "ipset", installed: record != nil || hasChain, digest: record?.digest, mode: record?.mode,
+            backend: .ipset, installed: record != nil || hasChain, digest: record?.digest, mode: record?.mode,
             countries: record?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters, countryCounters: [])
     }
 
@@ -271,7 +271,7 @@ public struct IPSetBackend: FirewallBackend {
     public func remove() throws(GeoFilterError) -> Bool {
         try checkNames()
         let tool = self.tool
-        return try applyLock.withLock(backend: "ipset", namespace: namespace) { () throws(GeoFilterError) -> Bool in
+        return try applyLock.withLock(backend: .ipset, namespace: namespace) { () throws(GeoFilterError) -> Bool in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> Bool in
                 try remove(tool: tool, session: session)
             }

@@ -83,7 +83,7 @@ public struct NftablesBackend: FirewallBackend {
     public func apply(_ plan: FirewallPlan) throws(GeoFilterError) -> ApplyOutcome {
         // The kernel's transaction keeps each batch whole; the lock keeps the read of the record
         // and the batch built from it together against other applies in the namespace.
-        let outcome = try applyLock.withLock(backend: "nftables", namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
+        let outcome = try applyLock.withLock(backend: .nftables, namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
             try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) -> ApplyOutcome in
                 let enforced = try record(socket)
                 if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
@@ -359,7 +359,7 @@ public struct NftablesBackend: FirewallBackend {
         }
         guard let rules else {
             return FirewallStatus(
-                backend: "nftables", installed: false, digest: nil, mode: nil, countries: [], sets: [], counters: [], countryCounters: [])
+                backend: .nftables, installed: false, digest: nil, mode: nil, countries: [], sets: [], counters: [], countryCounters: [])
         }
         let record = rules.lazy.filter { $0.chain == Self.metaChain }.compactMap { PlanRecord(parsing: $0.comment) }.first
         // Counted regions: the selected countries in block mode, every other region in
@@ -373,13 +373,13 @@ public struct NftablesBackend: FirewallBackend {
             FirewallStatus.CountryCounter(country: $0.comment, packets: $0.packets, bytes: $0.bytes)
         }.sorted { $0.country < $1.country }
         return FirewallStatus(
-            backend: "nftables", installed: true, digest: record?.digest, mode: record?.mode,
+            backend: .nftables, installed: true, digest: record?.digest, mode: record?.mode,
             countries: record?.countries.map(\.alpha2) ?? [], sets: record?.sets ?? [], counters: counters,
             countryCounters: countryCounters)
     }
 
     public func remove() throws(GeoFilterError) -> Bool {
-        try applyLock.withLock(backend: "nftables", namespace: namespace) { () throws(GeoFilterError) -> Bool in
+        try applyLock.withLock(backend: .nftables, namespace: namespace) { () throws(GeoFilterError) -> Bool in
             try NftSocket.with(namespace: namespace) { socket throws(GeoFilterError) in
                 let existed = try socket.tableComment(names.table) != nil
                 // Create-if-absent then delete: idempotent, in one transaction.
