@@ -22,7 +22,7 @@ extension FirewallPlan {
 
     /// `hashsize` (a power of two near the element count, at least 64) and `maxelem`
     /// (the count plus a quarter of headroom, at least 65,536, ipset's default).
-    public static func ipsetSizing(_ count: Int) -> (hashSize: Int, maxElements: Int) {
+    static func ipsetSizing(_ count: Int) -> (hashSize: Int, maxElements: Int) {
         var hashSize = 64
         while hashSize < count && hashSize < 1 << 22 { hashSize <<= 1 }
         return (hashSize, max(65_536, count + count / 4))
