@@ -41,7 +41,7 @@ enum AtomicFile {
     static func temporaryDirectory(in directory: String, named name: String) throws(GeoFilterError) -> String {
         for _ in 0..<8 {
             let candidate = "\(directory)/\(temporaryPrefix)\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            if mkdir(candidate, 0o755) == 0 { return candidate }
+            if mkdir(candidate, 0o750) == 0 { return candidate }
             if errno != EEXIST { throw GeoFilterError.system(.file, "cannot create a directory in \(directory)", errno: errno) }
         }
         throw GeoFilterError(.file, "cannot create a temporary directory in \(directory)")
@@ -99,12 +99,12 @@ enum AtomicFile {
         }
     }
 
-    /// Creates a directory and its parents.
+    /// Creates a directory and its parents (mode 0750).
     static func makeDirectory(_ path: String) throws(GeoFilterError) {
         var partial = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             partial += "/\(component)"
-            if mkdir(partial, 0o755) != 0 && errno != EEXIST {
+            if mkdir(partial, 0o750) != 0 && errno != EEXIST {
                 throw GeoFilterError.system(.file, "cannot create the directory \(partial)", errno: errno)
             }
         }

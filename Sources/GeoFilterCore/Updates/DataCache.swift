@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import Foundation
 
 /// A directory holding the last good copy of the country data: `manifest.json`, the data as a
@@ -76,12 +79,15 @@ public struct DataCache: Sendable {
     }
 
     /// The cache's last good copy, or the bundled database (registered by the
-    /// `GeoFilterBundledData` product) when the cache is empty or unusable.
+    /// `GeoFilterBundledData` product) when the cache is empty or unusable. Running as root, a
+    /// cache directory that another user could change (owned by another user, or group or
+    /// world writable, or under such a parent) is unusable.
     ///
     /// - Throws: ``GeoFilterError`` only when the bundled database cannot be loaded either.
     public static func load(directory: String) throws(GeoFilterError) -> Loaded {
         let cache = DataCache(directory: directory)
         do {
+            if access(directory, F_OK) == 0 { try TrustedDirectory.check(directory) }
             if let manifest = try cache.manifest() {
                 return Loaded(database: try cache.load(manifest), origin: .cache(manifest))
             }
@@ -95,6 +101,7 @@ public struct DataCache: Sendable {
 
     /// Creates the directories and removes temporaries a killed update left behind.
     func prepare() throws(GeoFilterError) {
+        try TrustedDirectory.prepare(directory)
         try AtomicFile.makeDirectory(downloadsDirectory)
         AtomicFile.removeTemporaries(in: directory)
         AtomicFile.removeTemporaries(in: downloadsDirectory)
