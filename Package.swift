@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -34,7 +35,11 @@ let package = Package(
         ),
         .target(
             name: "GeoFilterCore",
-            dependencies: ["CNetfilterShim", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "CNetfilterShim",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: librarySettings
         ),
         .target(
