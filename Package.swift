@@ -24,14 +24,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // The C libraries the system provides, found through pkg-config: a host without them
+        // gets SwiftPM's install hint. (libipset and libcurl are opened on first use instead.)
+        .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev"])]),
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .target(
             name: "CNetfilterShim",
+            dependencies: ["CNftnl", "CMnl"],
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [
-                .linkedLibrary("nftnl"),
-                .linkedLibrary("mnl"),
-                .linkedLibrary("z"),
-            ]
+            linkerSettings: [.linkedLibrary("z")]
         ),
         .target(
             name: "GeoFilterCore",
