@@ -405,3 +405,72 @@ struct ConntrackPurgeTests {
                 + " (\(Int(Double(result.examined) / seconds)) entries/s examined)")
     }
 }
+
+/// The number of entries for the purge measurement (`GEOFILTER_CONNTRACK_ENTRIES`, e.g. 100000),
+/// or nil: the measurement runs only when asked for.
+private let measuredEntries = ProcessInfo.processInfo.environment["GEOFILTER_CONNTRACK_ENTRIES"].flatMap { Int($0) }
+
+@Suite(
+    "Conntrack purge speed", .serialized,
+    .enabled(if: measuredEntries != nil, "set GEOFILTER_CONNTRACK_ENTRIES=N (as root) to measure the purge on N entries"))
+struct ConntrackPurgeSpeedTests {
+    @Test("Purge speed: N entries, four fifths from CN")
+    func speed() throws {
+        let total = measuredEntries ?? 0
+        let link = try ConntrackLink()
+        defer { link.delete() }
+        // Flows from CN 1.0.1.1 and 1.0.1.2 and AU 1.0.0.1, up to 40,000 source ports each.
+        let blocked = total * 4 / 5
+        var sources: [(String, Int)] = []
+        var left = blocked
+        for source in ["1.0.1.1", "1.0.1.2", "1.0.1.3", "1.0.1.4"] where left > 0 {
+            sources.append((source, min(left, 40000)))
+            left -= min(left, 40000)
+        }
+        var allowed = total - blocked
+        for source in ["1.0.0.1", "1.0.0.2"] where allowed > 0 {
+            sources.append((source, min(allowed, 40000)))
+            allowed -= min(allowed, 40000)
+        }
+        for (source, _) in sources where !ConntrackLink.clientAddresses.contains("\(source)/32") {
+            _ = try link.run(in: link.client, ConntrackLink.ip, ["addr", "add", "\(source)/32", "dev", "gfc0"])
+            _ = try link.run(in: link.server, ConntrackLink.ip, ["neigh", "replace", source, "lladdr", "02:00:00:98:00:02", "dev", "gfs0", "nud", "permanent"])
+        }
+        let script = """
+            import socket, sys
+            for item in sys.argv[1:]:
+                source, count = item.rsplit(",", 1)
+                for port in range(20000, 20000 + int(count)):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.bind((source, port))
+                    s.sendto(b"x", ("10.99.0.1", 5099))
+                    s.close()
+            """
+        let sent = try link.run(in: link.client, "/usr/bin/python3", ["-c", script] + sources.map { "\($0.0),\($0.1)" })
+        try #require(sent.status == 0, "\(sent.standardError)")
+        Thread.sleep(forTimeInterval: 0.5)
+        let namespace = NetworkNamespace.named(link.server)
+        // The dump alone (entries read, nothing decided), and conntrack -L for comparison.
+        let clock = ContinuousClock()
+        let dumpStart = clock.now
+        let dumped = try ConntrackSocket.withSocket(in: namespace) { (socket) throws(GeoFilterError) -> Int in
+            try socket.forEachEntry { _ in }
+        }
+        let dumpTime = clock.now - dumpStart
+        let toolStart = clock.now
+        _ = try link.run(in: link.server, ConntrackLink.conntrack, ["-L", "-f", "ipv4"])
+        let toolTime = clock.now - toolStart
+        #expect(dumped == total)
+        // A plan that purges nothing: the dump and the decisions alone.
+        let none = try ConntrackPurge.run(plan: plan(.blockSelected, "JP"), namespace: namespace)
+        let result = try ConntrackPurge.run(plan: plan(.blockSelected, "CN"), namespace: namespace)
+        #expect(none.examined == total && none.purged == 0)
+        #expect(result.examined == total && result.purged == blocked)
+        func ms(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        }
+        print("conntrack dump alone: \(Int(ms(dumpTime))) ms; conntrack -L: \(Int(ms(toolTime))) ms")
+        print("conntrack dump + decisions: \(total) entries in \(Int(ms(none.duration))) ms (\(Int(Double(total) / ms(none.duration) * 1000)) entries/s)")
+        print("conntrack purge: examined \(result.examined), purged \(result.purged) in \(Int(ms(result.duration))) ms")
+    }
+}
