@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +28,15 @@ enum { RECEIVE_SIZE = 64 * 1024 };
 enum { DELETES_PER_SEND = 256, SEND_SIZE = DELETES_PER_SEND * 256 };
 enum { RECEIVE_BUFFER = 4 * 1024 * 1024 };
 
+struct local_address {
+    CNetfilterShim_ct_family family;
+    uint8_t bytes[16];
+};
+
 struct CNetfilterShim_ct {
     struct mnl_socket *socket;
+    struct local_address *local;
+    size_t local_count;
     uint32_t port_id;
     uint32_t seq;
     int error_number;
@@ -64,9 +73,51 @@ static CNetfilterShim_ct_result fail_errno(CNetfilterShim_ct *ct, int code, cons
 struct open_request {
     const char *netns_path;
     struct mnl_socket *socket;
+    struct local_address *local;
+    size_t local_count;
     CNetfilterShim_ct_result result;
     int error;
 };
+
+/// Appends an interface address (sockaddr_in or sockaddr_in6) to the request's list.
+static int add_local(struct open_request *request, const struct sockaddr *address, size_t *capacity) {
+    if (address == NULL || (address->sa_family != AF_INET && address->sa_family != AF_INET6)) return 0;
+    if (request->local_count == *capacity) {
+        size_t grown = *capacity ? *capacity * 2 : 16;
+        struct local_address *list = realloc(request->local, grown * sizeof *list);
+        if (list == NULL) return ENOMEM;
+        request->local = list;
+        *capacity = grown;
+    }
+    struct local_address *entry = &request->local[request->local_count++];
+    memset(entry->bytes, 0, sizeof entry->bytes);
+    if (address->sa_family == AF_INET) {
+        entry->family = CNetfilterShim_CT_IPV4;
+        memcpy(entry->bytes, &((const struct sockaddr_in *)address)->sin_addr, 4);
+    } else {
+        entry->family = CNetfilterShim_CT_IPV6;
+        memcpy(entry->bytes, &((const struct sockaddr_in6 *)address)->sin6_addr, 16);
+    }
+    return 0;
+}
+
+/// Reads the interface addresses of the calling thread's namespace. Returns 0 or an errno.
+static int read_local_addresses(struct open_request *request) {
+    struct ifaddrs *list;
+    if (getifaddrs(&list) != 0) return errno;
+    size_t capacity = 0;
+    int status = 0;
+    for (struct ifaddrs *item = list; item != NULL && status == 0; item = item->ifa_next) {
+        status = add_local(request, item->ifa_addr, &capacity);
+        // An IPv4 subnet broadcast address, when the interface has one (not 0.0.0.0).
+        const struct sockaddr *broadcast = item->ifa_broadaddr;
+        if (status == 0 && item->ifa_addr != NULL && item->ifa_addr->sa_family == AF_INET && (item->ifa_flags & IFF_BROADCAST) &&
+            broadcast != NULL && broadcast->sa_family == AF_INET && ((const struct sockaddr_in *)broadcast)->sin_addr.s_addr != 0)
+            status = add_local(request, broadcast, &capacity);
+    }
+    freeifaddrs(list);
+    return status;
+}
 
 static void *open_socket(void *argument) {
     struct open_request *request = argument;
@@ -76,9 +127,10 @@ static void *open_socket(void *argument) {
     }
     request->socket = mnl_socket_open(NETLINK_NETFILTER);
     if (request->socket == NULL) { request->error = errno; request->result = classify(errno); return NULL; }
-    if (mnl_socket_bind(request->socket, 0, MNL_SOCKET_AUTOPID) < 0) {
-        request->error = errno;
-        request->result = classify(errno);
+    int status = mnl_socket_bind(request->socket, 0, MNL_SOCKET_AUTOPID) < 0 ? errno : read_local_addresses(request);
+    if (status != 0) {
+        request->error = status;
+        request->result = classify(status);
         mnl_socket_close(request->socket);
         request->socket = NULL;
     }
@@ -102,18 +154,22 @@ CNetfilterShim_ct *CNetfilterShim_ct_open(const char *netns_path, CNetfilterShim
         open_socket(&request);
     }
     if (request.socket == NULL) {
+        free(request.local);
         *error = request.error ? request.error : EIO;
         *result = request.result != CNetfilterShim_CT_OK ? request.result : CNetfilterShim_CT_SYSTEM_ERROR;
         return NULL;
     }
     CNetfilterShim_ct *ct = malloc(sizeof *ct);
     if (ct == NULL) {
+        free(request.local);
         mnl_socket_close(request.socket);
         *error = ENOMEM;
         *result = CNetfilterShim_CT_OUT_OF_MEMORY;
         return NULL;
     }
     ct->socket = request.socket;
+    ct->local = request.local;
+    ct->local_count = request.local_count;
     ct->port_id = mnl_socket_get_portid(request.socket);
     ct->seq = (uint32_t)time(NULL);
     ct->error_number = 0;
@@ -144,6 +200,7 @@ CNetfilterShim_ct *CNetfilterShim_ct_open(const char *netns_path, CNetfilterShim
 
 void CNetfilterShim_ct_close(CNetfilterShim_ct *ct) {
     mnl_socket_close(ct->socket);
+    free(ct->local);
     free(ct);
 }
 
@@ -153,6 +210,11 @@ int CNetfilterShim_ct_errno(const CNetfilterShim_ct *ct) {
 
 const char *CNetfilterShim_ct_error(const CNetfilterShim_ct *ct) {
     return ct->error;
+}
+
+void CNetfilterShim_ct_local_addresses(const CNetfilterShim_ct *ct, CNetfilterShim_ct_address_callback callback,
+                                       void *context) {
+    for (size_t i = 0; i < ct->local_count; i++) callback(context, ct->local[i].family, ct->local[i].bytes);
 }
 
 // MARK: - Parsing
@@ -256,6 +318,17 @@ static int read_entry(const struct nlmsghdr *nlh, CNetfilterShim_ct_entry *entry
         break;
     default:
         break;
+    }
+    entry->has_reply = 0;
+    memset(entry->reply_source, 0, sizeof entry->reply_source);
+    if (top[CTA_TUPLE_REPLY] != NULL) {
+        const struct nlattr *reply[CTA_TUPLE_MAX + 1];
+        const struct nlattr *reply_ip[CTA_IP_MAX + 1];
+        if (parse_nested(top[CTA_TUPLE_REPLY], reply, CTA_TUPLE_MAX) != 0 || reply[CTA_TUPLE_IP] == NULL) return -1;
+        if (parse_nested(reply[CTA_TUPLE_IP], reply_ip, CTA_IP_MAX) != 0) return -1;
+        if (!has_length(reply_ip[source_type], (uint16_t)address_length)) return -1;
+        memcpy(entry->reply_source, mnl_attr_get_payload(reply_ip[source_type]), address_length);
+        entry->has_reply = 1;
     }
     entry->has_id = has_length(top[CTA_ID], 4);
     entry->id = entry->has_id ? ntohl(mnl_attr_get_u32(top[CTA_ID])) : 0;

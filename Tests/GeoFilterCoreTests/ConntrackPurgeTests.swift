@@ -43,7 +43,7 @@ private struct ConntrackLink {
             ]),
             (server, ["link", "set", "lo", "up"]), (client, ["link", "set", "lo", "up"]),
             (server, ["link", "set", "gfs0", "up"]), (client, ["link", "set", "gfc0", "up"]),
-            (server, ["addr", "add", "\(Self.serverIPv4)/24", "dev", "gfs0"]),
+            (server, ["addr", "add", "\(Self.serverIPv4)/24", "brd", "+", "dev", "gfs0"]),
             (server, ["addr", "add", "\(Self.serverIPv6)/64", "dev", "gfs0", "nodad"]),
             (server, ["route", "add", "1.0.0.0/16", "dev", "gfs0"]),
             (server, ["-6", "route", "add", "2001::/16", "dev", "gfs0"]),
@@ -241,6 +241,22 @@ struct ConntrackPurgeDecisionTests {
         #expect(!purges(.sctp, 5060))
     }
 
+    @Test("Directions: a flow the host opened never goes; a forwarded flow goes only when the plan covers forward")
+    func directions() throws {
+        func plan(_ directions: Set<GeoPolicy.Direction>) throws -> FirewallPlan {
+            try FirewallPlan(policy: GeoPolicy(mode: .blockSelected, countries: "CN", directions: directions), database: fixtureDatabase())
+        }
+        func purges(_ plan: FirewallPlan, _ path: ConntrackPurge.Path) -> Bool {
+            ConntrackPurge.purges(plan, source: IPAddress("1.0.1.1")!, transport: .udp, destinationPort: 5060, path: path)
+        }
+        let input = try plan([.input])
+        let forward = try plan([.forward])
+        let both = try plan([.input, .forward])
+        #expect(purges(input, .toHost) && !purges(input, .forwarded) && !purges(input, .fromHost))
+        #expect(!purges(forward, .toHost) && purges(forward, .forwarded) && !purges(forward, .fromHost))
+        #expect(purges(both, .toHost) && purges(both, .forwarded) && !purges(both, .fromHost))
+    }
+
     @Test("Allow-only AU: CN and JP go; private space and AU stay")
     func allowOnly() throws {
         let plan = try plan(.allowOnlySelected, "AU")
@@ -354,6 +370,33 @@ struct ConntrackPurgeTests {
         #expect(listener.received(sip) == 2 && listener.received(other) == 3)
     }
 
+    @Test("A flow the host opened from its own address stays, even when that address is in a country the plan drops")
+    func hostFlowsStay() throws {
+        let link = try ConntrackLink()
+        defer { link.delete() }
+        // The server owns a CN address and sends from it; a CN client sends to the server.
+        let added = try link.run(in: link.server, ConntrackLink.ip, ["addr", "add", "1.0.1.50/32", "dev", "gfs0"])
+        try #require(added.status == 0, "\(added.standardError)")
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((sys.argv[1], int(sys.argv[2])))
+            s.sendto(b"x", (sys.argv[3], int(sys.argv[4])))
+            """
+        let outbound = try link.run(in: link.server, "/usr/bin/python3", ["-c", script, "1.0.1.50", "5555", "1.0.0.1", "7000"])
+        let inbound = try link.run(in: link.client, "/usr/bin/python3", ["-c", script, "1.0.1.1", "40021", ConntrackLink.serverIPv4, "5060"])
+        try #require(outbound.status == 0 && inbound.status == 0, "\(outbound.standardError) \(inbound.standardError)")
+        try #require(try link.listed(["-s", "1.0.1.50"]).count == 1 && link.listed(["-s", "1.0.1.1"]).count == 1)
+
+        let plan = try plan(.allowOnlySelected, "AU")
+        #expect(plan.explain(IPAddress("1.0.1.50")!, transport: .udp, port: 7000).action == .drop)
+        _ = try NftablesBackend(namespace: .named(link.server)).apply(plan)
+        let result = try ConntrackPurge.run(plan: plan, namespace: .named(link.server))
+        #expect(result.examined == 2 && result.purged == 1)
+        #expect(try link.listed(["-s", "1.0.1.50"]).count == 1)  // the host's own flow
+        #expect(try link.listed(["-s", "1.0.1.1"]).isEmpty)  // the CN client's flow
+    }
+
     @Test("The dump reads IPv4 and IPv6 entries as conntrack -L lists them; a few thousand are purged at once")
     func fullTable() throws {
         let link = try ConntrackLink()
@@ -386,10 +429,14 @@ struct ConntrackPurgeTests {
             try socket.forEachEntry { entry in
                 #expect(entry.transport == .udp && entry.destinationPort == 5099 && entry.id != nil)
                 #expect(entry.destination == IPAddress(entry.family == .ipv4 ? ConntrackLink.serverIPv4 : ConntrackLink.serverIPv6))
+                #expect(entry.replySource == entry.destination)
                 seen.insert("\(entry.source) \(entry.sourcePort ?? 0)")
             }
         }
         #expect(dumped == total)
+        let local = try ConntrackSocket.withSocket(in: .named(link.server)) { (socket) throws(GeoFilterError) in socket.localAddresses() }
+        #expect(local.isSuperset(of: [IPAddress("127.0.0.1")!, IPAddress("::1")!, IPAddress("10.99.0.1")!, IPAddress("10.99.0.255")!]))
+        #expect(local.contains(IPAddress(ConntrackLink.serverIPv6)!) && !local.contains(IPAddress("1.0.1.1")!))
         let expected = Set(sources.flatMap { source, count in (20000..<20000 + count).map { "\(source) \($0)" } })
         #expect(seen == expected)
 

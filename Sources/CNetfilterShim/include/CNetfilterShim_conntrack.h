@@ -77,6 +77,10 @@ typedef struct CNetfilterShim_ct_entry {
     /// The original source and destination addresses in network byte order (IPv4: the first 4 bytes).
     uint8_t source[16];
     uint8_t destination[16];
+    /// The reply direction's source address (who answers: the original destination, or the
+    /// address it was translated to), and 1 when the dump reported it.
+    uint8_t reply_source[16];
+    uint8_t has_reply;
     /// The kernel's id of the entry (CTA_ID), and 1 when the dump reported one.
     uint32_t id;
     uint8_t has_id;
@@ -89,9 +93,9 @@ typedef struct CNetfilterShim_ct_entry {
     uint8_t key[CNetfilterShim_CT_KEY_CAPACITY];
 } CNetfilterShim_ct_entry;
 
-/// Opens a NETLINK_NETFILTER socket for ctnetlink. With `netns_path` (for example
-/// `/var/run/netns/NAME`) the socket is opened in that network namespace, from a short-lived
-/// thread (setns is per thread); the socket stays in that namespace afterwards.
+/// Opens a NETLINK_NETFILTER socket for ctnetlink and reads the namespace's interface addresses.
+/// With `netns_path` (for example `/var/run/netns/NAME`) both happen in that network namespace,
+/// from a short-lived thread (setns is per thread); the socket stays in that namespace afterwards.
 /// Returns NULL with `*result` and `*error` (an errno) set.
 CNetfilterShim_ct *_Nullable CNetfilterShim_ct_open(const char *_Nullable netns_path,
                                                     CNetfilterShim_ct_result *_Nonnull result, int *_Nonnull error);
@@ -104,6 +108,16 @@ int CNetfilterShim_ct_errno(const CNetfilterShim_ct *_Nonnull ct);
 
 /// What the last failure was ("dumping the table", "deleting an entry", ...), or "".
 const char *_Nonnull CNetfilterShim_ct_error(const CNetfilterShim_ct *_Nonnull ct);
+
+/// Called once per local address.
+typedef void (*CNetfilterShim_ct_address_callback)(void *_Nullable context, CNetfilterShim_ct_family family,
+                                                   const uint8_t *_Nonnull address);
+
+/// Reports the addresses of the namespace's interfaces (and their IPv4 broadcast addresses), as
+/// they were when the handle was opened (getifaddrs in that namespace). 16 bytes in network byte
+/// order each (IPv4: the first 4).
+void CNetfilterShim_ct_local_addresses(const CNetfilterShim_ct *_Nonnull ct,
+                                       CNetfilterShim_ct_address_callback _Nonnull callback, void *_Nullable context);
 
 /// Called once per entry of a dump. The entry is valid for the call only (copy it to keep it).
 typedef void (*CNetfilterShim_ct_entry_callback)(void *_Nullable context, const CNetfilterShim_ct_entry *_Nonnull entry);

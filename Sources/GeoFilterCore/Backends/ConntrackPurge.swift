@@ -15,6 +15,12 @@
 /// reserved sources are accepted by the plan and never purged (entries from trusted and provider
 /// networks are also skipped by an explicit check); with a scoped geo rule, flows outside the
 /// scope (another port, or a protocol other than TCP/UDP) are kept.
+///
+/// The kernel's rules see a flow on one hook, which the plan may not cover: flows the host opened
+/// itself (the original source is one of its addresses) are never purged; a flow the host
+/// terminates (whoever answers is one of its addresses, or the destination is a broadcast or
+/// multicast address) is purged only when the plan covers the input direction, a forwarded flow
+/// only when it covers forward.
 public enum ConntrackPurge {
     /// What a purge did.
     public struct Result: Sendable, Hashable, CustomStringConvertible {
@@ -58,9 +64,10 @@ public enum ConntrackPurge {
         let start = clock.now
         guard plan.policy.enabled else { return Result(examined: 0, purged: 0, vanished: 0, duration: clock.now - start) }
         return try ConntrackSocket.withSocket(in: namespace) { (socket) throws(GeoFilterError) -> Result in
+            let local = socket.localAddresses()
             var doomed: [ConntrackEntry] = []
             let examined = try socket.forEachEntry { entry in
-                if purges(plan, entry) { doomed.append(entry) }
+                if purges(plan, entry, localAddresses: local) { doomed.append(entry) }
             }
             let (deleted, missing) = try socket.delete(doomed)
             return Result(examined: examined, purged: deleted, vanished: missing, duration: clock.now - start)
@@ -72,14 +79,49 @@ public enum ConntrackPurge {
         try await BlockingWork.run { () throws(GeoFilterError) in try run(plan: plan, namespace: namespace) }
     }
 
+    /// Where a tracked flow goes through the host.
+    enum Path: Hashable, Sendable {
+        /// The host opened it (its original source is a local address).
+        case fromHost
+        /// The host terminates it (the input hook).
+        case toHost
+        /// The host forwards it (the forward hook).
+        case forwarded
+    }
+
+    /// The path of an entry, from the namespace's local addresses.
+    static func path(of entry: ConntrackEntry, localAddresses: Set<IPAddress>) -> Path {
+        if localAddresses.contains(entry.source) { return .fromHost }
+        guard let answering = entry.replySource else { return .toHost }
+        if localAddresses.contains(answering) || isGroupAddress(entry.destination) { return .toHost }
+        return .forwarded
+    }
+
+    /// Multicast, or the IPv4 limited broadcast (subnet broadcasts are among the local addresses).
+    private static func isGroupAddress(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4(let a): a.value >> 28 == 0xE || a.value == .max
+        case .v6(let a): a.value >> 120 == 0xFF
+        }
+    }
+
     /// Whether the purge deletes an entry.
-    static func purges(_ plan: FirewallPlan, _ entry: ConntrackEntry) -> Bool {
-        purges(plan, source: entry.source, transport: entry.transport, destinationPort: entry.destinationPort)
+    static func purges(_ plan: FirewallPlan, _ entry: ConntrackEntry, localAddresses: Set<IPAddress>) -> Bool {
+        purges(
+            plan, source: entry.source, transport: entry.transport, destinationPort: entry.destinationPort,
+            path: path(of: entry, localAddresses: localAddresses))
     }
 
     /// Whether the purge deletes an entry whose original direction is from `source` to
-    /// `destinationPort` over `transport`: the plan drops such a new flow.
-    static func purges(_ plan: FirewallPlan, source: IPAddress, transport: ConntrackEntry.Transport, destinationPort: UInt16?) -> Bool {
+    /// `destinationPort` over `transport`, along `path`: the plan drops such a new flow.
+    static func purges(
+        _ plan: FirewallPlan, source: IPAddress, transport: ConntrackEntry.Transport, destinationPort: UInt16?, path: Path = .toHost
+    ) -> Bool {
+        switch path {
+        case .fromHost: return false
+        case .toHost: guard plan.policy.directions.contains(.input) else { return false }
+        case .forwarded: guard plan.policy.directions.contains(.forward) else { return false }
+        }
         // The plan accepts these before its geo rule; checked here as well so that no change to
         // the verdict logic can ever cut a trusted or provider flow.
         if plan.trusted.contains(source) || plan.providers.contains(source) { return false }

@@ -45,6 +45,9 @@ struct ConntrackEntry {
     var source: IPAddress { Self.address(raw.source, family) }
     /// The original destination address.
     var destination: IPAddress { Self.address(raw.destination, family) }
+    /// The reply direction's source address: who answers (the original destination, or the
+    /// address destination NAT translated it to).
+    var replySource: IPAddress? { raw.has_reply != 0 ? Self.address(raw.reply_source, family) : nil }
     /// The original source port (host order), for protocols with ports.
     var sourcePort: UInt16? { raw.has_ports != 0 ? raw.source_port : nil }
     /// The original destination port (host order), for protocols with ports.
@@ -52,17 +55,18 @@ struct ConntrackEntry {
     /// The kernel's id of the entry, when the dump reported it.
     var id: UInt32? { raw.has_id != 0 ? raw.id : nil }
 
-    private static func address(
+    fileprivate static func address(
         _ bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8),
         _ family: IPAddressFamily
     ) -> IPAddress {
-        withUnsafeBytes(of: bytes) { buffer in
-            switch family {
-            case .ipv4:
-                return .v4(IPv4Address(buffer.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
-            case .ipv6:
-                return .v6(IPv6Address(buffer.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }))
-            }
+        withUnsafeBytes(of: bytes) { buffer in address(UnsafeRawBufferPointer(buffer), family) }
+    }
+
+    /// The address in the first 4 (IPv4) or 16 bytes of `buffer`, in network byte order.
+    fileprivate static func address(_ buffer: UnsafeRawBufferPointer, _ family: IPAddressFamily) -> IPAddress {
+        switch family {
+        case .ipv4: .v4(IPv4Address(buffer.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        case .ipv6: .v6(IPv6Address(buffer.prefix(16).reduce(UInt128(0)) { $0 << 8 | UInt128($1) }))
         }
     }
 }
@@ -88,6 +92,21 @@ struct ConntrackSocket: ~Copyable {
         }
         let socket = ConntrackSocket(handle: handle)
         return try body(socket)
+    }
+
+    /// The namespace's interface addresses (and IPv4 broadcast addresses) when the socket was
+    /// opened.
+    func localAddresses() -> Set<IPAddress> {
+        final class Collector { var addresses: Set<IPAddress> = [] }
+        let collector = Collector()
+        withExtendedLifetime(collector) {
+            CNetfilterShim_ct_local_addresses(handle, { context, family, bytes in
+                let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
+                let buffer = UnsafeRawBufferPointer(start: bytes, count: 16)
+                collector.addresses.insert(ConntrackEntry.address(buffer, family == .ipv6 ? .ipv6 : .ipv4))
+            }, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        return collector.addresses
     }
 
     /// Dumps the whole table (both families, every zone) in one pass, calling `body` per entry.
