@@ -131,7 +131,7 @@ static void *open_socket(void *argument) {
     if (status != 0) {
         request->error = status;
         request->result = classify(status);
-        mnl_socket_close(request->socket);
+        (void)mnl_socket_close(request->socket);  // the error reported is the one above
         request->socket = NULL;
     }
     return NULL;
@@ -162,7 +162,7 @@ CNetfilterShim_ct *CNetfilterShim_ct_open(const char *netns_path, CNetfilterShim
     CNetfilterShim_ct *ct = malloc(sizeof *ct);
     if (ct == NULL) {
         free(request.local);
-        mnl_socket_close(request.socket);
+        (void)mnl_socket_close(request.socket);  // out of memory is the error reported
         *error = ENOMEM;
         *result = CNetfilterShim_CT_OUT_OF_MEMORY;
         return NULL;
@@ -176,7 +176,7 @@ CNetfilterShim_ct *CNetfilterShim_ct_open(const char *netns_path, CNetfilterShim
     ct->error[0] = 0;
     int fd = mnl_socket_get_fd(ct->socket);
     int one = 1;
-    // Short acknowledgements (no copy of the request) and no ENOBUFS surprise on a busy table.
+    // Short acknowledgements: no copy of each delete request in its reply.
     if (setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0) {
         *error = errno;
         *result = classify(errno);
@@ -199,7 +199,7 @@ CNetfilterShim_ct *CNetfilterShim_ct_open(const char *netns_path, CNetfilterShim
 }
 
 void CNetfilterShim_ct_close(CNetfilterShim_ct *ct) {
-    mnl_socket_close(ct->socket);
+    (void)mnl_socket_close(ct->socket);  // close(2) of a netlink socket has nothing to flush
     free(ct->local);
     free(ct);
 }
