@@ -1,5 +1,6 @@
 import Foundation
 import GeoFilterTestSupport
+import SystemPackage
 import Testing
 
 @testable import GeoFilterCore
@@ -257,6 +258,14 @@ struct ConntrackPurgeDecisionTests {
         #expect(purges(both, .toHost) && purges(both, .forwarded) && !purges(both, .fromHost))
     }
 
+    @Test("A namespace that does not exist is a namespace error naming the errno")
+    func missingNamespace() throws {
+        let error = #expect(throws: GeoFilterError.self) {
+            try ConntrackPurge.run(plan: plan(.blockSelected, "CN"), namespace: .named("gfct-missing-\(UInt32.random(in: 0...UInt32.max))"))
+        }
+        #expect(error?.code == .namespace && error?.errno == .noSuchFileOrDirectory, "\(String(describing: error))")
+    }
+
     @Test("Allow-only AU: CN and JP go; private space and AU stay")
     func allowOnly() throws {
         let plan = try plan(.allowOnlySelected, "AU")
@@ -395,6 +404,42 @@ struct ConntrackPurgeTests {
         #expect(result.examined == 2 && result.purged == 1)
         #expect(try link.listed(["-s", "1.0.1.50"]).count == 1)  // the host's own flow
         #expect(try link.listed(["-s", "1.0.1.1"]).isEmpty)  // the CN client's flow
+    }
+
+    @Test("A delete removes exactly the dumped entry: a newer entry with the same tuple stays")
+    func deleteIsExact() throws {
+        let link = try ConntrackLink()
+        defer { link.delete() }
+        let script = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("1.0.1.1", 40031))
+            s.sendto(b"x", ("10.99.0.1", 5099))
+            """
+        try #require(try link.run(in: link.client, "/usr/bin/python3", ["-c", script]).status == 0)
+        let namespace = NetworkNamespace.named(link.server)
+        var old: [ConntrackEntry] = []
+        _ = try ConntrackSocket.withSocket(in: namespace) { (socket) throws(GeoFilterError) in
+            try socket.forEachEntry { old.append($0) }
+        }
+        try #require(old.count == 1 && old[0].sourcePort == 40031)
+        // Someone else deletes it; the same flow creates a new entry (same tuple, new id).
+        try #require(try link.run(in: link.server, ConntrackLink.conntrack, ["-D", "-s", "1.0.1.1"]).status == 0)
+        try #require(try link.run(in: link.client, "/usr/bin/python3", ["-c", script]).status == 0)
+        try #require(try link.listed(["-s", "1.0.1.1"]).count == 1)
+        let stale = try ConntrackSocket.withSocket(in: namespace) { (socket) throws(GeoFilterError) in try socket.delete(old) }
+        #expect(stale.deleted == 0 && stale.missing == 1)
+        #expect(try link.listed(["-s", "1.0.1.1"]).count == 1)
+        // The current entry goes.
+        var current: [ConntrackEntry] = []
+        let deleted = try ConntrackSocket.withSocket(in: namespace) { (socket) throws(GeoFilterError) in
+            _ = try socket.forEachEntry { current.append($0) }
+            return try socket.delete(current)
+        }
+        #expect(current.count == 1 && current[0].id != old[0].id)
+        #expect(deleted.deleted == 1 && deleted.missing == 0)
+        #expect(try link.listed(["-s", "1.0.1.1"]).isEmpty)
     }
 
     @Test("The dump reads IPv4 and IPv6 entries as conntrack -L lists them; a few thousand are purged at once")
