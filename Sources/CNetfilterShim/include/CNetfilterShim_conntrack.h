@@ -132,9 +132,9 @@ CNetfilterShim_ct_result CNetfilterShim_ct_dump(CNetfilterShim_ct *_Nonnull ct,
 /// Deletes entries (IPCTNL_MSG_CT_DELETE with each entry's original tuple, zone and id, so only
 /// that entry goes; the kernel's id hashes the entry's address and tuple, so an entry re-created
 /// with the same tuple in the same memory has the same id and goes too), up to 256 requests per
-/// sendto, each acknowledged. Entries without a tuple are refused before anything is sent. `*deleted` counts the entries the kernel
-/// deleted, `*missing` those it no longer had (ENOENT: expired or deleted meanwhile, not an
-/// error). Stops after the batch holding the first other error, with the counts so far.
+/// sendto, each acknowledged. Entries without a tuple are refused before anything is sent.
+/// `*deleted` counts the entries the kernel deleted, `*missing` those it no longer had (ENOENT:
+/// expired or deleted meanwhile, not an error). Stops after the batch holding the first other error, with the counts so far.
 CNetfilterShim_ct_result CNetfilterShim_ct_delete(CNetfilterShim_ct *_Nonnull ct,
                                                   const CNetfilterShim_ct_entry *_Nullable entries, size_t count,
                                                   size_t *_Nonnull deleted, size_t *_Nonnull missing);
