@@ -11,6 +11,7 @@
 
 #include "CNetfilterShim_libraries.h"
 #include "CNetfilterShim_nftables.h"
+#include "CNetfilterShim_conntrack.h"
 #include "CNetfilterShim_ipset.h"
 #include "CNetfilterShim_process.h"
 #include "CNetfilterShim_http.h"
