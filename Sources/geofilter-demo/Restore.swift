@@ -9,9 +9,9 @@ extension GeoFilterDemo {
         static let configuration = CommandConfiguration(
             abstract: "Enforce the plan stored by `apply --state DIR` again, with no download and no recompilation from sources.",
             discussion: """
-                Compiles the stored policy against the stored data snapshot (the same digest as when it was \\
-                stored) and applies it. When the stored data or the state file is missing or corrupt, says so \\
-                and falls back to the stored policy with the bundled data. Meant for boot, before the network \\
+                Compiles the stored policy against the stored data snapshot (the same digest as when it was \
+                stored) and applies it. When the stored data or the state file is missing or corrupt, says so \
+                and falls back to the stored policy with the bundled data. Meant for boot, before the network \
                 comes up (Packaging/systemd/geofilter-restore.service).
                 """)
 
