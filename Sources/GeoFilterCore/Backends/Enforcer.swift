@@ -1,4 +1,5 @@
 internal import Foundation
+internal import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -180,7 +181,7 @@ public struct Enforcer: Sendable {
                         throw GeoFilterError(
                             .invalidInput,
                             "too late: sha256:\(last.digest) was not confirmed in time and was rolled back at \(Self.time(last.at)); apply it again to retry")
-                    case .superseded, .removed: break
+                    case .superseded: break
                     }
                 }
                 throw GeoFilterError(.invalidInput, "nothing to confirm: no plan applied with --confirm-within is waiting in this network namespace")
@@ -247,16 +248,17 @@ public struct Enforcer: Sendable {
     }
 
     /// Removes GeoFilter's rules (``FirewallBackend/remove()``), cancels a pending confirmation
-    /// (its watchdog stands down) and forgets the current state.
+    /// (its watchdog stands down) and deletes this namespace's runtime records.
     ///
     /// - Returns: whether anything was installed.
     public func remove() throws(GeoFilterError) -> Bool {
         try locked { (paths: Paths) throws(GeoFilterError) -> Bool in
             let existed = try backend.remove()
-            if let pending = readPending(paths) {
-                clearPending(paths, outcome: Outcome(digest: pending.digest, result: .removed, at: Date().timeIntervalSince1970))
-            }
-            paths.current.remove()
+            // Nothing is left to confirm, roll back or restore here: the records go (a
+            // watchdog finds no pending record and stands down).
+            unlink(paths.pending)
+            AtomicFile.syncDirectory(paths.directory)
+            AtomicFile.removeTree(paths.directory)
             return existed
         }
     }
@@ -273,7 +275,7 @@ public struct Enforcer: Sendable {
 
     struct Outcome: Codable {
         enum Result: String, Codable {
-            case confirmed, rolledBack, superseded, removed
+            case confirmed, rolledBack, superseded
         }
         var digest: String
         var result: Result
@@ -289,10 +291,15 @@ public struct Enforcer: Sendable {
         guard stat(nsPath, &info) == 0 else {
             throw GeoFilterError.system(.namespace, "no such network namespace (\(nsPath))", errno: errno)
         }
-        try AtomicFile.makeDirectory(runtimeDirectory)
         let directory = "\(runtimeDirectory)/\(backendName)-\(info.st_dev)-\(info.st_ino)"
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw GeoFilterError.system(.file, "cannot create the directory \(directory)", errno: errno)
+        do throws(GeoFilterError) {
+            try AtomicFile.makeDirectory(runtimeDirectory)
+            if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+                throw GeoFilterError.system(.file, "cannot create the directory \(directory)", errno: errno)
+            }
+        } catch {
+            guard let number = error.errno?.rawValue, [EACCES, EPERM, EROFS].contains(number) else { throw error }
+            throw GeoFilterError(.permission, "\(error.message); changing the firewall needs root (CAP_NET_ADMIN)", errno: error.errno)
         }
         return Paths(directory: directory)
     }
