@@ -131,12 +131,15 @@ public struct Enforcer: Sendable {
                 }
                 throw error
             }
-            let enforced: EnforcementState?
+            var enforced: EnforcementState?
             do throws(GeoFilterError) {
-                let current = try EnforcementState(
-                    plan: plan, backend: backendName, backendSettings: backendSettings, allowBroadExemptions: allowBroadExemptions)
-                if paths.current.storedDigest() != plan.digest { try paths.current.save(current) }
-                enforced = current
+                // Encoding the data costs a pass over it: only when something is to be written.
+                let recorded = paths.current.storedDigest() == plan.digest
+                if !recorded || (pending == nil && state != nil) {
+                    enforced = try EnforcementState(
+                        plan: plan, backend: backendName, backendSettings: backendSettings, allowBroadExemptions: allowBroadExemptions)
+                }
+                if !recorded, let enforced { try paths.current.save(enforced) }
             } catch {
                 notes.append("the plan is enforced but could not be recorded (\(error.message)); it cannot be put back by a later rollback")
                 enforced = nil
