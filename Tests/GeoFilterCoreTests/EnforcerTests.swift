@@ -172,3 +172,25 @@ struct EnforcerTests {
         }
     }
 }
+
+@Suite struct ConfirmWatchdogTests {
+    @Test("The watchdog runs in a session of its own, with its output in the log")
+    func detached() throws {
+        let log = NSTemporaryDirectory() + "geofilter-watchdog-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let pid = try ConfirmWatchdog.launch(executable: "/bin/sh", arguments: ["-c", "echo started; sleep 1"], log: log)
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command's closing parenthesis: state, ppid, pgrp, session.
+        let fields = try #require(stat.split(separator: ")").last).split(separator: " ")
+        #expect(fields.count > 3 && fields[2] == "\(pid)" && fields[3] == "\(pid)", "\(stat)")
+        let deadline = Date().addingTimeInterval(5)
+        while (try? String(contentsOfFile: log, encoding: .utf8)) != "started\n" && Date() < deadline { usleep(20_000) }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "started\n")
+        #expect(ConfirmWatchdog.currentExecutable().hasPrefix("/"))
+    }
+
+    @Test("A program that cannot be started is an error")
+    func missing() {
+        #expect(throws: GeoFilterError.self) { try ConfirmWatchdog.launch(executable: "/nonexistent/watchdog", arguments: [], log: nil) }
+    }
+}

@@ -16,7 +16,7 @@ import Glibc
 ///                           reads it): the fallback when state.json is lost
 /// ```
 /// ``save(_:)`` writes the snapshot under a new name, then the manifest, then the policy copy,
-/// each as a temporary file that is synced and renamed (``AtomicFile``), and deletes the
+/// each as a temporary file that is synced and renamed (then the directory synced), and deletes the
 /// previous snapshot only after that: a process killed at any point leaves the previous state
 /// or the new one, never a mix.
 public struct EnforcementStateStore: Sendable {

@@ -11,7 +11,7 @@ import Glibc
 /// is rolled back by a watchdog unless ``confirm()`` comes in time.
 ///
 /// Every change holds an exclusive lock for the backend and network namespace, across
-/// processes (``ApplyLock``, released by the kernel when a holder dies), and keeps its records
+/// processes (`flock`, released by the kernel when a holder dies), and keeps its records
 /// in a runtime directory (`/run/geofilter`: memory-backed, emptied at boot) under
 /// `BACKEND-DEVICE-INODE/` for the namespace:
 /// ```
@@ -219,7 +219,7 @@ public struct Enforcer: Sendable {
     public func watch(id: String, poll: Duration = .milliseconds(200)) throws(GeoFilterError) -> Bool {
         var failures = 0
         while true {
-            let paths = try self.paths()
+            let paths = try self.paths(creating: false)
             guard let pending = readPending(paths), pending.id == id else { return false }
             let left = pending.deadline - Self.bootTime()
             if left > 0 {
@@ -247,7 +247,7 @@ public struct Enforcer: Sendable {
 
     /// The confirmation pending in this namespace, if any.
     public func pendingConfirmation() -> PendingConfirmation? {
-        (try? paths()).flatMap { readPending($0) }
+        (try? paths(creating: false)).flatMap { readPending($0) }
     }
 
     /// Removes GeoFilter's rules (``FirewallBackend/remove()``), cancels a pending confirmation
@@ -287,14 +287,15 @@ public struct Enforcer: Sendable {
         var restored: String?
     }
 
-    /// `RUNTIME/BACKEND-DEVICE-INODE`, created if needed.
-    func paths() throws(GeoFilterError) -> Paths {
+    /// `RUNTIME/BACKEND-DEVICE-INODE`, created if needed (`creating`).
+    func paths(creating: Bool = true) throws(GeoFilterError) -> Paths {
         let nsPath = namespace.path ?? "/proc/self/ns/net"
         var info = stat()
         guard stat(nsPath, &info) == 0 else {
             throw GeoFilterError.system(.namespace, "no such network namespace (\(nsPath))", errno: errno)
         }
         let directory = "\(runtimeDirectory)/\(backendName)-\(info.st_dev)-\(info.st_ino)"
+        guard creating else { return Paths(directory: directory) }
         do throws(GeoFilterError) {
             try AtomicFile.makeDirectory(runtimeDirectory)
             if mkdir(directory, 0o700) != 0 && errno != EEXIST {
