@@ -173,12 +173,16 @@ extension GeoFilterDemo {
 
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
-                let status = try backendOptions.make().status()
+                let enforcer = backendOptions.enforcer()
+                let status = try enforcer.backend.status()
+                let pending = enforcer.pendingConfirmation()
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     let data: Data
-                    do { data = try encoder.encode(status) } catch { throw GeoFilterError(.file, "cannot encode JSON: \(error)") }
+                    do { data = try encoder.encode(StatusReport(status: status, pending: pending)) } catch {
+                        throw GeoFilterError(.file, "cannot encode JSON: \(error)")
+                    }
                     try FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
                     return
                 }
@@ -196,8 +200,29 @@ extension GeoFilterDemo {
                 ]
                 lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
                 lines += status.countryCounters.map { "  country \($0.country): \($0.packets) packets, \($0.bytes) bytes" }
+                if let pending {
+                    let back = pending.previousDigest.map { "sha256:\($0) comes back" } ?? "GeoFilter's rules are removed"
+                    lines.append(
+                        "pending:   sha256:\(pending.digest) unconfirmed, \(Int(pending.secondsLeft.rounded(.up))) s left; then \(back) (geofilter-demo confirm \(backendOptions.arguments.joined(separator: " ")))")
+                }
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
             }
+        }
+    }
+
+    /// `status --json`: the backend's status, plus `pendingConfirmation` while a plan applied
+    /// with --confirm-within waits for `confirm`.
+    struct StatusReport: Encodable {
+        var status: FirewallStatus
+        var pending: PendingConfirmation?
+
+        private enum Keys: String, CodingKey { case pendingConfirmation }
+
+        func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            guard let pending else { return }
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(pending, forKey: .pendingConfirmation)
         }
     }
 

@@ -169,7 +169,11 @@ struct StateCommandTests {
             #expect(next != previous)
             #expect(second.standardOutput.contains("confirm within 3 seconds with `geofilter-demo confirm --backend nftables`; otherwise sha256:\(previous) comes back"))
             #expect(try scratch.digest() == next)
+            let status = try scratch.demo(["status", "--backend", "nftables", "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
+            #expect((object?["pendingConfirmation"] as? [String: Any])?["previousDigest"] as? String == previous, "\(status.standardOutput)")
             #expect(try scratch.waitForDigest(previous, within: 10) == previous)
+            #expect(!(try scratch.demo(["status", "--backend", "nftables", "--json"]).standardOutput.contains("pendingConfirmation")))
             let late = try scratch.demo(["confirm", "--backend", "nftables"])
             #expect(late.status == 1 && late.standardError.contains("too late"), "\(late.standardError)")
             // No plan before: the rules go.
