@@ -158,29 +158,29 @@ struct StateCommandTests {
         }
     }
 
-    @Test("--confirm-within 3 without confirm: the previous plan is back in time", .enabled(if: enabled, "needs root for network namespaces"))
-    func unconfirmed() throws {
+    @Test("--confirm-within 3 without confirm: the previous plan is back in time", .enabled(if: enabled, "needs root for network namespaces"), arguments: ["nftables", "ipset"])
+    func unconfirmed(backend: String) throws {
         try withScratch { scratch in
-            let first = try scratch.demo(["apply", "--block", "CN", "--source", Self.spec, "--backend", "nftables"])
+            let first = try scratch.demo(["apply", "--block", "CN", "--source", Self.spec, "--backend", backend])
             let previous = try #require(Self.digest(of: first))
-            let second = try scratch.demo(["apply", "--block", "CN,AU", "--source", Self.spec, "--backend", "nftables", "--confirm-within", "3"])
+            let second = try scratch.demo(["apply", "--block", "CN,AU", "--source", Self.spec, "--backend", backend, "--confirm-within", "3"])
             #expect(second.status == 0, "\(second.standardError)")
             let next = try #require(Self.digest(of: second))
             #expect(next != previous)
-            #expect(second.standardOutput.contains("confirm within 3 seconds with `geofilter-demo confirm --backend nftables`; otherwise sha256:\(previous) comes back"))
-            #expect(try scratch.digest() == next)
-            let status = try scratch.demo(["status", "--backend", "nftables", "--json"])
+            #expect(second.standardOutput.contains("confirm within 3 seconds with `geofilter-demo confirm --backend \(backend)`; otherwise sha256:\(previous) comes back"))
+            #expect(try scratch.digest(backend) == next)
+            let status = try scratch.demo(["status", "--backend", backend, "--json"])
             let object = try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
             #expect((object?["pendingConfirmation"] as? [String: Any])?["previousDigest"] as? String == previous, "\(status.standardOutput)")
-            #expect(try scratch.waitForDigest(previous, within: 10) == previous)
-            #expect(!(try scratch.demo(["status", "--backend", "nftables", "--json"]).standardOutput.contains("pendingConfirmation")))
-            let late = try scratch.demo(["confirm", "--backend", "nftables"])
+            #expect(try scratch.waitForDigest(previous, within: 10, backend: backend) == previous)
+            #expect(!(try scratch.demo(["status", "--backend", backend, "--json"]).standardOutput.contains("pendingConfirmation")))
+            let late = try scratch.demo(["confirm", "--backend", backend])
             #expect(late.status == 1 && late.standardError.contains("too late"), "\(late.standardError)")
             // No plan before: the rules go.
-            #expect(try scratch.demo(["remove", "--backend", "nftables"]).status == 0)
-            let fresh = try scratch.demo(["apply", "--block", "CN", "--source", Self.spec, "--backend", "nftables", "--confirm-within", "2"])
+            #expect(try scratch.demo(["remove", "--backend", backend]).status == 0)
+            let fresh = try scratch.demo(["apply", "--block", "CN", "--source", Self.spec, "--backend", backend, "--confirm-within", "2"])
             #expect(fresh.standardOutput.contains("otherwise GeoFilter's rules are removed"), "\(fresh.standardOutput)")
-            #expect(try scratch.waitForDigest(nil, within: 10) == nil)
+            #expect(try scratch.waitForDigest(nil, within: 10, backend: backend) == nil)
         }
     }
 
