@@ -124,6 +124,34 @@ struct StateCommandTests {
         }
     }
 
+    @Test("apply --state killed at random moments: the state is always the old plan or the new one, whole", .enabled(if: enabled, "needs root for network namespaces"))
+    func killedStateWrites() throws {
+        try withScratch { scratch in
+            let old = try scratch.demo(["apply", "--block", "CN", "--source", Self.spec, "--backend", "nftables", "--state", scratch.state])
+            let oldDigest = try #require(Self.digest(of: old))
+            let new = try scratch.demo(["plan", "--block", "CN,AU", "--source", Self.spec, "--format", "json"])
+            let newDigest = try #require((try JSONSerialization.jsonObject(with: Data(new.standardOutput.utf8)) as? [String: Any])?["digest"] as? String)
+            for round in 0..<6 {
+                let blocks = round % 2 == 0 ? "CN,AU" : "CN"
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+                process.arguments = ["netns", "exec", scratch.name] + scratch.environment()
+                    + [DemoProcess.executable.path, "apply", "--block", blocks, "--source", Self.spec, "--backend", "nftables", "--state", scratch.state]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                usleep(UInt32.random(in: 50_000...400_000))
+                kill(process.processIdentifier, SIGKILL)
+                _ = waitForExit(process)
+                #expect(try scratch.run("/usr/sbin/nft", ["flush", "ruleset"]).status == 0)
+                let restored = try scratch.demo(["restore", "--state", scratch.state])
+                #expect(restored.status == 0 && restored.standardError.isEmpty, "round \(round): \(restored.standardError)")
+                let digest = Self.digest(of: restored)
+                #expect(digest == oldDigest || digest == newDigest, "round \(round): \(restored.standardOutput)")
+            }
+        }
+    }
+
     @Test("A plan that would drop --keep, the SSH client or a peer is refused unless --force", .enabled(if: enabled, "needs root for network namespaces"))
     func lockoutGuard() throws {
         try withScratch { scratch in
