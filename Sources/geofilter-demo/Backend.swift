@@ -28,42 +28,137 @@ struct BackendOptions: ParsableArguments {
         help: ArgumentHelp("ipset: with --ipset-reduce, the entry count a set may always grow to.", valueName: "N"))
     var ipsetReduceEntries = PrefixReduction.standard.entryAllowance
 
+    var namespace: NetworkNamespace { netns.map { .named($0) } ?? .current }
+
     func make() -> any FirewallBackend {
-        let namespace: NetworkNamespace = netns.map { .named($0) } ?? .current
-        switch backend {
-        case .nftables:
-            return NftablesBackend(namespace: namespace)
-        case .ipset:
-            let reduction = ipsetReduce.map { PrefixReduction(maximumGrowthPercent: $0, entryAllowance: ipsetReduceEntries) }
-            return IPSetBackend(namespace: namespace, prefixReduction: reduction)
+        Self.make(backend, namespace: namespace, prefixReduction: ipsetReduce.map { PrefixReduction(maximumGrowthPercent: $0, entryAllowance: ipsetReduceEntries) })
+    }
+
+    static func make(_ kind: Kind, namespace: NetworkNamespace, prefixReduction: PrefixReduction?) -> any FirewallBackend {
+        switch kind {
+        case .nftables: NftablesBackend(namespace: namespace)
+        case .ipset: IPSetBackend(namespace: namespace, prefixReduction: prefixReduction)
         }
+    }
+
+    /// The backend behind an ``Enforcer`` (lock, runtime records, commit-confirm).
+    func enforcer() -> Enforcer {
+        Enforcer(backend: make(), backendName: backend.rawValue, namespace: namespace, runtimeDirectory: Self.runtimeDirectory)
+    }
+
+    /// Settings stored with the state, so `restore` applies it the same way.
+    var settings: [String: String] {
+        guard backend == .ipset, let ipsetReduce else { return [:] }
+        return ["ipset-reduce": "\(ipsetReduce)", "ipset-reduce-entries": "\(ipsetReduceEntries)"]
+    }
+
+    /// The same options as arguments (for the watchdog and the confirm hint).
+    var arguments: [String] {
+        var arguments = ["--backend", backend.rawValue]
+        if let netns { arguments += ["--netns", netns] }
+        if let ipsetReduce { arguments += ["--ipset-reduce", "\(ipsetReduce)", "--ipset-reduce-entries", "\(ipsetReduceEntries)"] }
+        return arguments
+    }
+
+    /// `/run/geofilter`, or `GEOFILTER_RUNTIME_DIRECTORY` (tests).
+    static var runtimeDirectory: String {
+        ProcessInfo.processInfo.environment["GEOFILTER_RUNTIME_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 } ?? Enforcer.standardRuntimeDirectory
     }
 }
 
 extension GeoFilterDemo {
-    /// `apply POLICY [--source SPEC] --backend nftables|ipset`.
+    /// `apply POLICY [--source SPEC] --backend nftables|ipset [--state DIR] [--keep ADDR]...
+    /// [--peers FILE] [--force] [--confirm-within SECONDS]`.
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compile a policy and enforce it in the kernel, atomically.",
-            discussion: "Re-applying the same plan changes nothing. A failed apply leaves the previous plan in force.")
+            discussion: """
+                Re-applying the same plan changes nothing. A failed apply leaves the previous plan in force. \
+                Before anything changes, the plan is checked against the addresses that must keep working: \
+                --keep addresses, the client of your SSH session (SSH_CONNECTION) and --peers; a plan that \
+                would drop one of them is refused (they are listed) unless --force. With --confirm-within, \
+                the previous plan comes back by itself unless `geofilter-demo confirm` runs in time, even if \
+                this process is killed.
+                """)
 
         @OptionGroup var policyOptions: PolicyOptions
         @OptionGroup var data: SourceOptions
         @OptionGroup var backendOptions: BackendOptions
 
+        @Option(name: .long, help: ArgumentHelp("Store what `restore` needs to enforce this plan again at boot (no download, no recompilation).", valueName: "DIR"))
+        var state: String?
+
+        @Option(name: .long, help: ArgumentHelp("An address that must keep working (repeatable); a plan that drops it is refused.", valueName: "ADDR"))
+        var keep: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("A file of peer addresses that must keep working (one per line, then an optional label).", valueName: "FILE"))
+        var peers: String?
+
+        @Option(
+            name: .customLong("confirm-within"),
+            help: ArgumentHelp("Put the previous plan back unless `geofilter-demo confirm` runs within this many seconds.", valueName: "SECONDS"))
+        var confirmWithin: Int?
+
+        func validate() throws {
+            if let confirmWithin, !(1...86_400).contains(confirmWithin) {
+                throw ValidationError("--confirm-within takes 1 to 86400 seconds.")
+            }
+        }
+
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
                 let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load(), allowBroadExemptions: policyOptions.force)
-                let backend = backendOptions.make()
-                let probe = backend.probe()
+                try checkLockout(plan)
+                let enforcer = backendOptions.enforcer()
+                let probe = enforcer.backend.probe()
                 guard probe.available else { throw GeoFilterError(.unsupported, "\(backendOptions.backend.rawValue) unavailable: \(probe.message)") }
-                switch try backend.apply(plan) {
-                case .applied(let digest): try FileOutput.standardOutput.write("applied sha256:\(digest)\n")
-                case .unchanged(let digest): try FileOutput.standardOutput.write("unchanged sha256:\(digest) (already enforced)\n")
-                case .updated(let digest, let removed, let added):
-                    try FileOutput.standardOutput.write("updated sha256:\(digest) (\(removed) elements removed, \(added) added)\n")
+                let watchdogArguments = ["confirm-watchdog"] + backendOptions.arguments
+                let log = enforcer.watchdogLog
+                let report = try enforcer.apply(
+                    plan, allowBroadExemptions: policyOptions.force, backendSettings: backendOptions.settings,
+                    state: state.map(EnforcementStateStore.init(directory:)), confirmWithin: confirmWithin.map { .seconds($0) }
+                ) { (pending: PendingConfirmation) throws(GeoFilterError) in
+                    try ConfirmWatchdog.launch(executable: ConfirmWatchdog.currentExecutable(), arguments: watchdogArguments + ["--id", pending.id], log: log)
+                }
+                for note in report.notes { try FileOutput.standardError.write("geofilter-demo: note: \(note)\n") }
+                var text: String
+                switch report.outcome {
+                case .applied(let digest): text = "applied sha256:\(digest)\n"
+                case .unchanged(let digest): text = "unchanged sha256:\(digest) (already enforced)\n"
+                case .updated(let digest, let removed, let added): text = "updated sha256:\(digest) (\(removed) elements removed, \(added) added)\n"
+                }
+                if let pending = report.pending {
+                    let back = pending.previousDigest.map { "sha256:\($0) comes back" } ?? "GeoFilter's rules are removed"
+                    let command = (["geofilter-demo", "confirm"] + backendOptions.arguments).joined(separator: " ")
+                    text += "confirm within \(confirmWithin ?? 0) seconds with `\(command)`; otherwise \(back)\n"
+                }
+                try FileOutput.standardOutput.write(text)
+            }
+        }
+
+        /// Refuses a plan that would drop an address that must keep working, unless --force.
+        private func checkLockout(_ plan: FirewallPlan) throws(GeoFilterError) {
+            var protected: [ProtectedAddress] = []
+            for text in keep {
+                do throws(IPAddressParseError) {
+                    protected.append(ProtectedAddress(address: try IPAddress(parsing: text), origin: .kept))
+                } catch {
+                    throw GeoFilterError(.invalidInput, "--keep \(error)")
                 }
             }
+            if let session = ProtectedAddress.sshClient(ProcessInfo.processInfo.environment["SSH_CONNECTION"]) { protected.append(session) }
+            for peer in try peers.map(PeerFile.read) ?? [] { protected.append(ProtectedAddress(address: peer.address, origin: .peer(label: peer.label))) }
+            let risks = plan.lockoutCheck(keeping: protected)
+            guard !risks.isEmpty else { return }
+            if policyOptions.force {
+                try FileOutput.standardError.write(
+                    risks.map { "geofilter-demo: warning: --force: cut off\t\($0)\n" }.joined())
+                return
+            }
+            try FileOutput.standardError.write(risks.map { "cut off\t\($0)\n" }.joined())
+            let count = risks.count == 1 ? "1 address" : "\(risks.count) addresses"
+            throw GeoFilterError(
+                .invalidInput, "the plan would cut off \(count) that must keep working (listed above); nothing was applied (use --force to apply it anyway)")
         }
     }
 
@@ -78,12 +173,16 @@ extension GeoFilterDemo {
 
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
-                let status = try backendOptions.make().status()
+                let enforcer = backendOptions.enforcer()
+                let status = try enforcer.backend.status()
+                let pending = enforcer.pendingConfirmation()
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     let data: Data
-                    do { data = try encoder.encode(status) } catch { throw GeoFilterError(.file, "cannot encode JSON: \(error)") }
+                    do { data = try encoder.encode(StatusReport(status: status, pending: pending)) } catch {
+                        throw GeoFilterError(.file, "cannot encode JSON: \(error)")
+                    }
                     try FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
                     return
                 }
@@ -101,8 +200,29 @@ extension GeoFilterDemo {
                 ]
                 lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
                 lines += status.countryCounters.map { "  country \($0.country): \($0.packets) packets, \($0.bytes) bytes" }
+                if let pending {
+                    let back = pending.previousDigest.map { "sha256:\($0) comes back" } ?? "GeoFilter's rules are removed"
+                    lines.append(
+                        "pending:   sha256:\(pending.digest) unconfirmed, \(Int(pending.secondsLeft.rounded(.up))) s left; then \(back) (geofilter-demo confirm \(backendOptions.arguments.joined(separator: " ")))")
+                }
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
             }
+        }
+    }
+
+    /// `status --json`: the backend's status, plus `pendingConfirmation` while a plan applied
+    /// with --confirm-within waits for `confirm`.
+    struct StatusReport: Encodable {
+        var status: FirewallStatus
+        var pending: PendingConfirmation?
+
+        private enum Keys: String, CodingKey { case pendingConfirmation }
+
+        func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            guard let pending else { return }
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(pending, forKey: .pendingConfirmation)
         }
     }
 
@@ -114,7 +234,7 @@ extension GeoFilterDemo {
 
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
-                let existed = try backendOptions.make().remove()
+                let existed = try backendOptions.enforcer().remove()
                 try FileOutput.standardOutput.write(existed ? "removed\n" : "nothing to remove\n")
             }
         }

@@ -7,7 +7,7 @@ struct GeoFilterDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geofilter-demo",
         abstract: "Check GeoFilter's country filtering by hand.",
-        subcommands: [Countries.self, Lookup.self, Aggregate.self, Plan.self, Explain.self, Apply.self, Status.self, Remove.self, Info.self, Snapshot.self, Update.self])
+        subcommands: [Countries.self, Lookup.self, Aggregate.self, Plan.self, Explain.self, Apply.self, Confirm.self, Restore.self, Status.self, Remove.self, Info.self, Snapshot.self, Update.self, ConfirmWatchdogCommand.self])
 
     static func main() {
         if let plain = Aggregate.plainArguments(Array(CommandLine.arguments.dropFirst())) {

@@ -32,7 +32,11 @@ struct PolicyOptions: ParsableArguments {
 
     @Flag(
         name: .long,
-        help: "Accept trusted or provider networks that cover half or more of an address family (0.0.0.0/0, ::/1): they pass almost everything unfiltered.")
+        help: """
+            Accept trusted or provider networks that cover half or more of an address family (0.0.0.0/0, ::/1): \
+            they pass almost everything unfiltered. For apply, also apply a plan that would cut off a --keep \
+            address, your SSH session or a peer.
+            """)
     var force = false
 
     @Option(name: .customLong("policy-file"), help: ArgumentHelp("Read the policy from a JSON file (GeoPolicy's Codable form) instead.", valueName: "FILE"))

@@ -7,7 +7,7 @@ import Testing
 /// `GEOFILTER_UPDATE_GOLDEN=1 swift test --filter HelpTextTests` and review the diff.
 @Suite struct HelpTextTests {
     static let commands = [
-        "", "countries", "lookup", "aggregate", "plan", "explain", "apply", "status", "remove", "info", "snapshot", "update",
+        "", "countries", "lookup", "aggregate", "plan", "explain", "apply", "confirm", "restore", "status", "remove", "info", "snapshot", "update",
     ]
 
     private static let goldenFolder: String = {

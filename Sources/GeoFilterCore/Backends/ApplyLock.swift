@@ -32,7 +32,15 @@ struct ApplyLock {
     func withLock<Result>(
         backend: BackendKind, namespace: NetworkNamespace, _ body: () throws(GeoFilterError) -> Result
     ) throws(GeoFilterError) -> Result {
-        let path = try lockPath(backend: backend, namespace: namespace)
+        try withLock(named: backend.rawValue, namespace: namespace, body)
+    }
+
+    /// Runs `body` while holding the lock called `name` in `namespace` (a lock of its own for a
+    /// sequence that itself calls a backend, such as commit-confirm's state changes).
+    func withLock<Result>(
+        named name: String, namespace: NetworkNamespace, _ body: () throws(GeoFilterError) -> Result
+    ) throws(GeoFilterError) -> Result {
+        let path = try lockPath(name: name, namespace: namespace)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             let code: GeoFilterError.Code = errno == EACCES || errno == EPERM ? .permission : .file
@@ -64,6 +72,11 @@ struct ApplyLock {
 
     /// `DIR/BACKEND-DEVICE-INODE.lock` for the namespace's file.
     func lockPath(backend: BackendKind, namespace: NetworkNamespace) throws(GeoFilterError) -> String {
+        try lockPath(name: backend.rawValue, namespace: namespace)
+    }
+
+    /// `DIR/NAME-DEVICE-INODE.lock` for the namespace's file.
+    func lockPath(name backend: String, namespace: NetworkNamespace) throws(GeoFilterError) -> String {
         let nsPath = namespace.path ?? "/proc/self/ns/net"
         var info = stat()
         guard stat(nsPath, &info) == 0 else {
