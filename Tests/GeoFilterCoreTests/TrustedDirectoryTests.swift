@@ -63,4 +63,14 @@ struct TrustedDirectoryTests {
         let error = #expect(throws: GeoFilterError.self) { try DataCache(directory: root + "/cache").prepare() }
         #expect(error?.code == .permission)
     }
+
+    @Test func aStateDirectoryOthersCanWriteIsRefused() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(mkdir(root + "/state", 0o750) == 0 && chown(root + "/state", 65534, 65534) == 0)
+        let store = EnforcementStateStore(directory: root + "/state")
+        let error = #expect(throws: GeoFilterError.self) { try store.loadForRestore() }
+        #expect(error?.code == .permission && error?.message.contains("owned by uid 65534") == true, "\(String(describing: error))")
+        #expect(throws: GeoFilterError.self) { try store.load() }
+    }
 }

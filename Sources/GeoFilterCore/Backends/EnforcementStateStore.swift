@@ -55,7 +55,7 @@ public struct EnforcementStateStore: Sendable {
     /// - Throws: ``GeoFilterError`` (`.file`) when a file cannot be written; the previous state
     ///   is then still complete.
     public func save(_ state: EnforcementState) throws(GeoFilterError) {
-        try AtomicFile.makeDirectory(directory)
+        try TrustedDirectory.prepare(directory)
         AtomicFile.removeTemporaries(in: directory)
         let hash = SHA256.hex(SHA256.hash(state.snapshot))
         let snapshot = "data-\(hash.prefix(16)).gfsnap"
@@ -80,6 +80,7 @@ public struct EnforcementStateStore: Sendable {
     /// - Throws: ``GeoFilterError`` naming the file when the manifest or the snapshot is
     ///   corrupt, missing or does not match.
     public func load() throws(GeoFilterError) -> EnforcementState? {
+        if access(directory, F_OK) == 0 { try TrustedDirectory.check(directory) }
         guard let manifest = try manifest() else { return nil }
         return try state(manifest)
     }
@@ -93,6 +94,8 @@ public struct EnforcementStateStore: Sendable {
     /// - Throws: ``GeoFilterError`` when neither a state nor a readable policy is stored, or the
     ///   bundled data is not available.
     public func loadForRestore() throws(GeoFilterError) -> Restorable {
+        // A state another user could have written decides nothing (not even the fallback).
+        if access(directory, F_OK) == 0 { try TrustedDirectory.check(directory) }
         guard access(manifestPath, F_OK) == 0 else {
             guard access(policyPath, F_OK) == 0 else {
                 throw GeoFilterError(
