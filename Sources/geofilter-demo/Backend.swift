@@ -99,6 +99,11 @@ extension GeoFilterDemo {
             help: ArgumentHelp("Put the previous plan back unless `geofilter-demo confirm` runs within this many seconds.", valueName: "SECONDS"))
         var confirmWithin: Int?
 
+        @Flag(
+            name: .customLong("no-conntrack-purge"),
+            help: "Keep the connection-tracking entries of flows the new plan drops (by default they are deleted, so floods already in progress stop at their next packet).")
+        var noConntrackPurge = false
+
         func validate() throws {
             if let confirmWithin, !(1...86_400).contains(confirmWithin) {
                 throw ValidationError("--confirm-within takes 1 to 86400 seconds.")
@@ -109,7 +114,8 @@ extension GeoFilterDemo {
             try reportingErrors { () throws(GeoFilterError) in
                 let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load(), allowBroadExemptions: policyOptions.force)
                 try checkLockout(plan)
-                let enforcer = backendOptions.enforcer()
+                var enforcer = backendOptions.enforcer()
+                enforcer.purgeConnections = !noConntrackPurge
                 let probe = enforcer.backend.probe()
                 guard probe.available else { throw GeoFilterError(.unsupported, "\(backendOptions.backend.rawValue) unavailable: \(probe.message)") }
                 let watchdogArguments = ["confirm-watchdog"] + backendOptions.arguments
@@ -127,6 +133,7 @@ extension GeoFilterDemo {
                 case .unchanged(let digest): text = "unchanged sha256:\(digest) (already enforced)\n"
                 case .updated(let digest, let removed, let added): text = "updated sha256:\(digest) (\(removed) elements removed, \(added) added)\n"
                 }
+                if let purge = report.purge { text += "\(purge)\n" }
                 if let pending = report.pending {
                     let back = pending.previousDigest.map { "sha256:\($0) comes back" } ?? "GeoFilter's rules are removed"
                     let command = (["geofilter-demo", "confirm"] + backendOptions.arguments).joined(separator: " ")

@@ -57,7 +57,10 @@ struct EnforcerTests {
         let folder = NSTemporaryDirectory() + "geofilter-enforcer-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let backend = MemoryBackend()
-        let enforcer = Enforcer(backend: backend, backendName: "memory", runtimeDirectory: folder + "/run", lockTimeout: .seconds(10))
+        // No purge: the in-memory backend stands for no namespace, and the purge would act on
+        // this machine's own connection-tracking table.
+        let enforcer = Enforcer(
+            backend: backend, backendName: "memory", runtimeDirectory: folder + "/run", lockTimeout: .seconds(10), purgeConnections: false)
         try body(enforcer, backend, folder)
     }
 

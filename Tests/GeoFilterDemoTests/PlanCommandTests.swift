@@ -119,8 +119,12 @@ struct ApplyCommandTests {
             let applied = try DemoProcess.demo(["apply", "--block", "CN", "--source", spec, "--backend", "nftables", "--netns", name])
             #expect(applied.status == 0, "\(applied.standardError)")
             #expect(applied.standardOutput.hasPrefix("applied sha256:"))
-            let again = try DemoProcess.demo(["apply", "--block", "CN", "--source", spec, "--backend", "nftables", "--netns", name])
+            // The purge ran in the namespace (a fresh one tracks no connections) and says so.
+            #expect(applied.standardOutput.contains("\npurged 0 of 0 connection-tracking entries\n"), "\(applied.standardOutput)")
+            let again = try DemoProcess.demo(
+                ["apply", "--block", "CN", "--source", spec, "--backend", "nftables", "--netns", name, "--no-conntrack-purge"])
             #expect(again.standardOutput.hasPrefix("unchanged sha256:"))
+            #expect(!again.standardOutput.contains("connection-tracking"))
             let status = try DemoProcess.demo(["status", "--backend", "nftables", "--netns", name, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
             #expect(applied.standardOutput.contains(object["digest"] as? String ?? "none"))

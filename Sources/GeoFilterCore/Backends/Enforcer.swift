@@ -38,16 +38,22 @@ public struct Enforcer: Sendable {
     public let runtimeDirectory: String
     /// How long a change waits for another one in the same namespace.
     public var lockTimeout: Duration
+    /// Whether each apply ends by deleting the connection-tracking entries of flows the plan
+    /// now drops (see ``ConntrackPurge``), so attacks already in progress stop at their next
+    /// packet instead of passing as "established". On by default.
+    public var purgeConnections: Bool
 
     public init(
         backend: any FirewallBackend, backendName: String, namespace: NetworkNamespace = .current,
-        runtimeDirectory: String = Enforcer.standardRuntimeDirectory, lockTimeout: Duration = .seconds(60)
+        runtimeDirectory: String = Enforcer.standardRuntimeDirectory, lockTimeout: Duration = .seconds(60),
+        purgeConnections: Bool = true
     ) {
         self.backend = backend
         self.backendName = backendName
         self.namespace = namespace
         self.runtimeDirectory = runtimeDirectory
         self.lockTimeout = lockTimeout
+        self.purgeConnections = purgeConnections
     }
 
     /// Enforces `plan`.
@@ -162,7 +168,17 @@ public struct Enforcer: Sendable {
                     try state.save(enforced)
                 }
             }
-            return EnforcementReport(outcome: outcome, pending: pending, notes: notes)
+            // Also after "unchanged": re-applying ends a flood that an apply without the purge
+            // (or one killed before it) left established.
+            var purge: ConntrackPurge.Result?
+            if purgeConnections {
+                do throws(GeoFilterError) {
+                    purge = try ConntrackPurge.run(plan: plan, namespace: namespace)
+                } catch {
+                    notes.append("the plan is in force, but its dropped flows' connection-tracking entries could not be purged (\(error.message))")
+                }
+            }
+            return EnforcementReport(outcome: outcome, pending: pending, notes: notes, purge: purge)
         }
     }
 
