@@ -59,11 +59,14 @@ public struct DNSResolver: HostNameResolver {
                 port = value
                 host = host[..<colon]
             }
+            let parsed: IPAddress
             do throws(IPAddressParseError) {
-                self.init(address: try IPAddress(parsing: host), port: port)
+                parsed = try IPAddress(parsing: String(host))
             } catch {
                 throw GeoFilterError(.invalidInput, "name server \(error)")
             }
+            address = parsed
+            self.port = port
         }
 
         /// `127.0.0.1:5353`, `[::1]:53`.
