@@ -224,3 +224,17 @@ struct DNSResolverTests {
         }
     }
 }
+
+@Suite("Resolving names from async code")
+struct AsyncResolutionTests {
+    @Test("The async overload resolves off the cooperative pool and gives the same result")
+    func asyncResolution() async throws {
+        let server = try DNSServer(zone: "sip.example.net A 192.0.2.10\n")
+        defer { server.stop() }
+        let policy = try GeoPolicy(mode: .blockSelected, countries: "CN", providers: ["sip.example.net"])
+        let resolved = await policy.resolvingNames(using: try resolver(server), now: 1_800_000_000)
+        #expect(resolved.resolvedNames[try entry("sip.example.net")]?.addresses == [try address("192.0.2.10")])
+        let blocking: () throws -> GeoPolicy = { policy.resolvingNames(using: try resolver(server), now: 1_800_000_000) }
+        #expect(try resolved == blocking())
+    }
+}
