@@ -238,3 +238,41 @@ struct AsyncResolutionTests {
         #expect(try resolved == blocking())
     }
 }
+
+@Suite("A provider name re-resolved on a timer", .serialized, .enabled(if: ScratchNamespace.enabled, ScratchNamespace.skipReason))
+struct ProviderNameReapplyTests {
+    @Test("A changed address is re-applied as an element diff; a failed lookup changes nothing")
+    func reapply() throws {
+        let server = try DNSServer(zone: "sip.example.cn A 1.0.1.1\n")
+        defer { server.stop() }
+        let namespace = try ScratchNamespace()
+        defer { namespace.delete() }
+        let database = try GeoDatabase.load(.ipfire(ipv4: TestPaths.fixture("ipfire/geoip"), ipv6: TestPaths.fixture("ipfire/geoip6")))
+        let backend = NftablesBackend(namespace: .named(namespace.name))
+        var policy = try GeoPolicy(mode: .blockSelected, countries: "CN", providers: ["sip.example.cn"])
+
+        policy = policy.resolvingNames(using: try resolver(server))
+        let first = try FirewallPlan(policy: policy, database: database)
+        #expect(first.warnings.map(\.kind) == [.exemptionInBlockedCountry])
+        #expect(try backend.apply(first) == .applied(digest: first.digest))
+
+        // The trunk moved: the next timer run resolves the new address; only the provider
+        // set's element changes.
+        try server.setZone("sip.example.cn A 1.0.1.2\n")
+        policy = policy.resolvingNames(using: try resolver(server))
+        let second = try FirewallPlan(policy: policy, database: database)
+        #expect(second.digest != first.digest)
+        #expect(try backend.apply(second) == .updated(digest: second.digest, elementsRemoved: 1, elementsAdded: 1))
+        let listing = try namespace.run("/usr/sbin/nft", ["list", "table", "inet", "geofilter"])
+        #expect(listing.output.contains("1.0.1.2") && !listing.output.contains("1.0.1.1 "), "\(listing.output)")
+
+        // The DNS server fails: the last good address stays, the plan is unchanged.
+        try server.setZone("sip.example.cn SERVFAIL\n")
+        policy = policy.resolvingNames(using: try resolver(server))
+        let third = try FirewallPlan(policy: policy, database: database)
+        #expect(third.digest == second.digest)
+        #expect(third.warnings.map(\.kind).contains(.keptPreviousAddresses))
+        #expect(try backend.apply(third) == .unchanged(digest: third.digest))
+        _ = try backend.remove()
+    }
+}
