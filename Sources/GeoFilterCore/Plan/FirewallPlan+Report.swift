@@ -32,8 +32,8 @@ extension FirewallPlan {
             "countries:   \(countries.count): \(countries.map(\.alpha2).joined(separator: " "))",
             "data:        \(provenance.sourceName) \(provenance.version ?? "(undated)"), \(provenance.licence)",
             "scope:       \(policy.scope); directions: \(policy.directions.sorted().map(\.rawValue).joined(separator: ", "))",
-            "trusted:     \(policy.trusted.map(\.description).joined(separator: " "))",
-            "providers:   \(policy.providers.map(\.description).joined(separator: " "))",
+            "trusted:     \((policy.trusted.map(\.description) + policy.trustedNames.map(\.description)).joined(separator: " "))",
+            "providers:   \((policy.providers.map(\.description) + policy.providerNames.map(\.description)).joined(separator: " "))",
         ]
         lines += nameLines
         lines.append("rules:       " + rules.map(\.rawValue).joined(separator: ", "))
@@ -157,9 +157,10 @@ extension FirewallPlan {
         }
     }
 
-    /// The plan as a JSON object: `digest`, mode, countries, networks, names (what each
-    /// resolved to: `names`), `warnings`, rules, set figures, the representation per backend
-    /// and family, and the data's provenance.
+    /// The plan as a JSON object: `digest`, mode, countries, `trusted` and `providers` (the
+    /// entries as written: networks, then names), `names` (what each name resolved to),
+    /// `warnings`, rules, set figures, the representation per backend and family, and the
+    /// data's provenance.
     public var json: String {
         var labels: [String: String] = [:]
         for country in countries { labels[country.alpha2] = policy.label(of: country) }
@@ -174,7 +175,8 @@ extension FirewallPlan {
         }
         let report = Report(
             digest: digest, mode: policy.mode.rawValue, enabled: policy.enabled, countries: countries.map(\.alpha2),
-            labels: labels, trusted: policy.trusted.map(\.description), providers: policy.providers.map(\.description),
+            labels: labels, trusted: policy.trusted.map(\.description) + policy.trustedNames.map(\.description),
+            providers: policy.providers.map(\.description) + policy.providerNames.map(\.description),
             scope: policy.scope.description, directions: policy.directions.sorted().map(\.rawValue),
             names: reportNames, warnings: warnings.map { .init(kind: $0.kind.rawValue, role: $0.role, entry: $0.entry, address: $0.address, regions: $0.regions, message: $0.message) },
             rules: rules.map(\.rawValue), sets: setFigures, representations: representations,
