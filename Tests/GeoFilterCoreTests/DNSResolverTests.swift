@@ -124,6 +124,19 @@ struct DNSResolverTests {
         #expect(error?.message.contains(phrase) == true, "\(String(describing: error))")
     }
 
+    @Test("One name's resolution is bounded in time, whatever the retries")
+    func maximumDuration() throws {
+        let server = try DNSServer(zone: zone)
+        defer { server.stop() }
+        let nameserver = try DNSResolver.Nameserver(parsing: server.address)
+        let slow = DNSResolver(configuration: .init(nameservers: [nameserver], timeout: .milliseconds(300), attempts: 5, maximumDuration: .milliseconds(700)))
+        let start = ContinuousClock.now
+        let error = #expect(throws: GeoFilterError.self) { try slow.resolve(try entry("slow.example.net")) }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(650) && elapsed < .milliseconds(1400), "\(elapsed)")
+        #expect(error?.message.contains("given up") == true, "\(String(describing: error))")
+    }
+
     @Test("Malformed answers are refused", arguments: [
         ("short", "past the end"), ("loop", "points forward or at itself"), ("forward", "points forward or at itself"),
         ("wrong-id", "is not the query's"), ("other-question", "is for another question"), ("bad-length", "A record has 5 bytes"),

@@ -18,7 +18,8 @@ internal import SystemPackage
 /// - CNAME chains are followed up to ``Configuration/maximumAliases`` names, SRV records to at
 ///   most ``Configuration/maximumTargets`` targets.
 /// - Each query waits at most ``Configuration/timeout`` per server and is tried
-///   ``Configuration/attempts`` times over the servers in turn.
+///   ``Configuration/attempts`` times over the servers in turn; one name's queries together
+///   take at most ``Configuration/maximumDuration``.
 /// - A failure is all or nothing: a name whose A query worked and whose AAAA query timed out
 ///   fails as a whole, so the caller keeps the previous addresses rather than half of them.
 ///
@@ -90,16 +91,24 @@ public struct DNSResolver: HostNameResolver {
         public var maximumAliases: Int
         /// The most SRV targets resolved for one service.
         public var maximumTargets: Int
+        /// The longest one name's resolution may take, all its queries together (a service
+        /// with many targets and a slow server ends with a timeout failure then).
+        public var maximumDuration: Duration
 
         /// - Parameters:
         ///   - timeout: clamped to 10 ms ... 30 s.
         ///   - attempts: clamped to 1 ... 5.
-        public init(nameservers: [Nameserver], timeout: Duration = .seconds(2), attempts: Int = 2, maximumAliases: Int = 8, maximumTargets: Int = 16) {
+        ///   - maximumDuration: at least `timeout`.
+        public init(
+            nameservers: [Nameserver], timeout: Duration = .seconds(2), attempts: Int = 2, maximumAliases: Int = 8, maximumTargets: Int = 16,
+            maximumDuration: Duration = .seconds(20)
+        ) {
             self.nameservers = nameservers
             self.timeout = min(max(timeout, .milliseconds(10)), .seconds(30))
             self.attempts = min(max(attempts, 1), 5)
             self.maximumAliases = min(max(maximumAliases, 0), 16)
             self.maximumTargets = min(max(maximumTargets, 1), 64)
+            self.maximumDuration = max(maximumDuration, self.timeout)
         }
 
         /// The system's resolver configuration: the `nameserver` lines (at most three, as
@@ -168,18 +177,19 @@ public struct DNSResolver: HostNameResolver {
     ///   in time (with the last refused answer's defect: another ID, another question, a
     ///   malformed message), or a chain is too long.
     public func resolve(_ name: HostEntry) throws(GeoFilterError) -> HostResolution {
+        let end = ContinuousClock.now.advanced(by: configuration.maximumDuration)
         switch name {
         case .host(let host):
-            return try addresses(of: host)
+            return try addresses(of: host, until: end)
         case .service:
-            return try service(name)
+            return try service(name, until: end)
         }
     }
 
     /// A and AAAA of a host.
-    func addresses(of host: HostName) throws(GeoFilterError) -> HostResolution {
-        let v4 = try lookup(host.labels, .a)
-        let v6 = try lookup(host.labels, .aaaa)
+    func addresses(of host: HostName, until end: ContinuousClock.Instant) throws(GeoFilterError) -> HostResolution {
+        let v4 = try lookup(host.labels, .a, until: end)
+        let v6 = try lookup(host.labels, .aaaa, until: end)
         var addresses: [IPAddress] = []
         for record in v4.records + v6.records {
             switch record.data {
@@ -198,9 +208,9 @@ public struct DNSResolver: HostNameResolver {
     }
 
     /// SRV records of a service, then the addresses of each target.
-    private func service(_ name: HostEntry) throws(GeoFilterError) -> HostResolution {
+    private func service(_ name: HostEntry, until end: ContinuousClock.Instant) throws(GeoFilterError) -> HostResolution {
         let labels = name.description.split(separator: ".").map(String.init)
-        let answer = try lookup(labels, .srv)
+        let answer = try lookup(labels, .srv, until: end)
         var entries: [(priority: UInt16, weight: UInt16, port: UInt16, target: [String])] = []
         for record in answer.records {
             if case .srv(let priority, let weight, let port, let target) = record.data { entries.append((priority, weight, port, target)) }
@@ -222,7 +232,7 @@ public struct DNSResolver: HostNameResolver {
                 throw GeoFilterError(.network, "\(name): the SRV target is not a host name: \(error.message)")
             }
             let found: HostResolution
-            do throws(GeoFilterError) { found = try addresses(of: host) } catch {
+            do throws(GeoFilterError) { found = try addresses(of: host, until: end) } catch {
                 throw GeoFilterError(.network, "\(name): SRV target \(error.message)", underlying: error)
             }
             collected.formUnion(found.addresses)
@@ -234,12 +244,12 @@ public struct DNSResolver: HostNameResolver {
 
     /// The records of `type` for `name`, following CNAMEs (in the answer, or by asking again
     /// for the alias's target), with the aliases followed and the smallest TTL.
-    func lookup(_ name: [String], _ type: DNSMessage.RecordType) throws(GeoFilterError) -> (records: [DNSMessage.Record], aliases: [[String]], ttl: UInt32?) {
+    func lookup(_ name: [String], _ type: DNSMessage.RecordType, until end: ContinuousClock.Instant) throws(GeoFilterError) -> (records: [DNSMessage.Record], aliases: [[String]], ttl: UInt32?) {
         var aliases: [[String]] = []
         var current = name
         var ttl: UInt32?
         while true {
-            let response = try exchange(current, type)
+            let response = try exchange(current, type, until: end)
             let shown = current.joined(separator: ".")
             switch response.code {
             case .noError: break
@@ -283,13 +293,17 @@ public struct DNSResolver: HostNameResolver {
     }
 
     /// One question, asked of the servers in turn until one answers usably.
-    private func exchange(_ name: [String], _ type: DNSMessage.RecordType) throws(GeoFilterError) -> DNSMessage.Response {
+    private func exchange(_ name: [String], _ type: DNSMessage.RecordType, until end: ContinuousClock.Instant) throws(GeoFilterError) -> DNSMessage.Response {
         var problems: [String] = []
         for _ in 0..<configuration.attempts {
             for server in configuration.nameservers {
+                guard ContinuousClock.now < end else {
+                    problems.append("the resolution took longer than \(configuration.maximumDuration), so it was given up")
+                    break
+                }
                 let id = UInt16.random(in: 0...UInt16.max)
                 let query = DNSMessage.query(id: id, name: name, type: type)
-                let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
+                let deadline = min(ContinuousClock.now.advanced(by: configuration.timeout), end)
                 var parsed: DNSMessage.Response?
                 let accept = { (bytes: [UInt8]) -> String? in
                     do throws(DNSMessage.Malformed) {
@@ -303,7 +317,7 @@ public struct DNSResolver: HostNameResolver {
                     _ = try DNSTransport.udp(query, to: server, deadline: deadline, accept: accept)
                     if let response = parsed, response.truncated {
                         parsed = nil
-                        let tcpDeadline = ContinuousClock.now.advanced(by: configuration.timeout)
+                        let tcpDeadline = min(ContinuousClock.now.advanced(by: configuration.timeout), end)
                         _ = try DNSTransport.tcp(query, to: server, deadline: tcpDeadline, accept: accept)
                         if parsed?.truncated == true { throw DNSTransport.Failure(kind: .timeout, message: "\(server) sent a truncated answer over TCP") }
                     }
