@@ -32,6 +32,7 @@ extension GeoFilterDemo {
                 let policy = try policyOptions.policy()
                 let peerList = try peers.map(PeerFile.read) ?? []
                 let plan = try FirewallPlan(policy: policy, database: data.load(), allowBroadExemptions: policyOptions.force)
+                policyOptions.warn(about: plan)
                 let output: String
                 switch format {
                 case .summary: output = plan.summary
@@ -89,6 +90,11 @@ extension GeoFilterDemo {
                 let verdict = plan.explain(ip, transport: transport, port: port)
                 var text = "\(address)\t\(verdict)\n"
                 if let lookup = plan.lookupRegion(ip) { text += "region\t\(lookup.region)\t\(lookup.network)\n" }
+                for (role, names) in [("trusted", plan.policy.trustedNames), ("provider", plan.policy.providerNames)] {
+                    for name in names where plan.policy.resolvedNames[name]?.addresses.contains(ip) == true {
+                        text += "name\t\(role) \(name)\n"
+                    }
+                }
                 text += "plan\tsha256:\(plan.digest)\n"
                 try FileOutput.standardOutput.write(text)
             }

@@ -7,10 +7,10 @@ extension FirewallPlan {
     ///   - transport, port: the destination, when known; a scoped geo rule applies only to
     ///     traffic in its scope. Without them the verdict is for traffic in scope.
     public func explain(_ address: IPAddress, transport: TransportProtocol? = nil, port: UInt16? = nil) -> Verdict {
-        if let network = Self.firstNetwork(policy.trusted, containing: address) {
+        if let network = Self.firstNetwork(policy.resolvedTrusted, containing: address) {
             return Verdict(action: .accept, reason: .trusted(network))
         }
-        if let network = Self.firstNetwork(policy.providers, containing: address) {
+        if let network = Self.firstNetwork(policy.resolvedProviders, containing: address) {
             return Verdict(action: .accept, reason: .provider(network))
         }
         if ReservedSpace.loopback.contains(address) { return Verdict(action: .accept, reason: .loopback) }

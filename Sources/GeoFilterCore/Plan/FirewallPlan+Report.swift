@@ -32,10 +32,11 @@ extension FirewallPlan {
             "countries:   \(countries.count): \(countries.map(\.alpha2).joined(separator: " "))",
             "data:        \(provenance.sourceName) \(provenance.version ?? "(undated)"), \(provenance.licence)",
             "scope:       \(policy.scope); directions: \(policy.directions.sorted().map(\.rawValue).joined(separator: ", "))",
-            "trusted:     \(policy.trusted.map(\.description).joined(separator: " "))",
-            "providers:   \(policy.providers.map(\.description).joined(separator: " "))",
-            "rules:       " + rules.map(\.rawValue).joined(separator: ", "),
+            "trusted:     \((policy.trusted.map(\.description) + policy.trustedNames.map(\.description)).joined(separator: " "))",
+            "providers:   \((policy.providers.map(\.description) + policy.providerNames.map(\.description)).joined(separator: " "))",
         ]
+        lines += nameLines
+        lines.append("rules:       " + rules.map(\.rawValue).joined(separator: ", "))
         for family in IPAddressFamily.allCases {
             let direct = selected.restricted(to: family)
             lines.append(
@@ -57,7 +58,34 @@ extension FirewallPlan {
                 lines.append("  ipset    \(family) hash:net: \(Self.layoutText(minimal)); with --ipset-reduce \(PrefixReduction.standard.maximumGrowthPercent): \(Self.layoutText(reduced))")
             }
         }
+        lines += warnings.map { "warning: \($0.message)" }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `provider sip.example.net -> 192.0.2.10, 2001:db8::10`, one line per name, with the
+    /// SRV targets, and the failure when the previous addresses were kept.
+    private var nameLines: [String] {
+        var lines: [String] = []
+        for (role, names) in [("trusted", policy.trustedNames), ("provider", policy.providerNames)] {
+            for name in names {
+                guard let result = policy.resolvedNames[name] else {
+                    lines.append("\(role) \(name) -> (not resolved)")
+                    continue
+                }
+                var line = "\(role) \(name) -> \(result.addressText)"
+                if !result.targets.isEmpty { line += " (SRV \(result.targets.joined(separator: " ")))" }
+                if !result.aliases.isEmpty { line += " (CNAME \(result.aliases.joined(separator: " -> ")))" }
+                switch result.status {
+                case .resolved: break
+                case .kept:
+                    line += " (kept from \(result.resolvedAt.map(Self.timeText) ?? "earlier"): lookup failed: \(result.failure ?? "")"
+                    line += ")"
+                case .unresolved: line += " (lookup failed: \(result.failure ?? ""))"
+                }
+                lines.append(line)
+            }
+        }
+        return lines
     }
 
     /// "144240 entries, 22 prefix lengths (22 probes per lookup), about 5.0 MiB".
@@ -81,6 +109,25 @@ extension FirewallPlan {
             var licence: String
             var attribution: String
         }
+        struct Name: Encodable {
+            var role: String
+            var name: String
+            var status: String
+            var addresses: [String]
+            var targets: [String]
+            var aliases: [String]
+            var resolvedAt: Int64?
+            var ttl: UInt32?
+            var failure: String?
+        }
+        struct Warning: Encodable {
+            var kind: String
+            var role: String
+            var entry: String
+            var address: String?
+            var regions: [String]
+            var message: String
+        }
         var digest: String
         var mode: String
         var enabled: Bool
@@ -90,14 +137,30 @@ extension FirewallPlan {
         var providers: [String]
         var scope: String
         var directions: [String]
+        var names: [Name]
+        var warnings: [Warning]
         var rules: [String]
         var sets: [SetFigures]
         var representations: [Representation]
         var data: Provenance
     }
 
-    /// The plan as a JSON object: `digest`, mode, countries, networks, rules, set figures, the
-    /// representation per backend and family, and the data's provenance.
+    private var reportNames: [Report.Name] {
+        [("trusted", policy.trustedNames), ("provider", policy.providerNames)].flatMap { role, names in
+            names.map { name in
+                let result = policy.resolvedNames[name]
+                return Report.Name(
+                    role: role, name: name.description, status: result?.status.rawValue ?? "not-resolved",
+                    addresses: result?.addresses.map(\.description) ?? [], targets: result?.targets ?? [], aliases: result?.aliases ?? [],
+                    resolvedAt: result?.resolvedAt, ttl: result?.ttl, failure: result?.failure)
+            }
+        }
+    }
+
+    /// The plan as a JSON object: `digest`, mode, countries, `trusted` and `providers` (the
+    /// entries as written: networks, then names), `names` (what each name resolved to),
+    /// `warnings`, rules, set figures, the representation per backend and family, and the
+    /// data's provenance.
     public var json: String {
         var labels: [String: String] = [:]
         for country in countries { labels[country.alpha2] = policy.label(of: country) }
@@ -112,8 +175,10 @@ extension FirewallPlan {
         }
         let report = Report(
             digest: digest, mode: policy.mode.rawValue, enabled: policy.enabled, countries: countries.map(\.alpha2),
-            labels: labels, trusted: policy.trusted.map(\.description), providers: policy.providers.map(\.description),
+            labels: labels, trusted: policy.trusted.map(\.description) + policy.trustedNames.map(\.description),
+            providers: policy.providers.map(\.description) + policy.providerNames.map(\.description),
             scope: policy.scope.description, directions: policy.directions.sorted().map(\.rawValue),
+            names: reportNames, warnings: warnings.map { .init(kind: $0.kind.rawValue, role: $0.role, entry: $0.entry, address: $0.address, regions: $0.regions, message: $0.message) },
             rules: rules.map(\.rawValue), sets: setFigures, representations: representations,
             data: .init(source: provenance.sourceName, version: provenance.version, licence: provenance.licence, attribution: provenance.attribution))
         let encoder = JSONEncoder()

@@ -19,9 +19,9 @@ public struct FirewallPlan: Sendable {
     public let provenance: DataProvenance
     /// The selected countries (continents expanded, exceptions removed), by code.
     public let countries: [Country]
-    /// Addresses that always pass: the trusted networks.
+    /// Addresses that always pass: the trusted networks and the addresses of the trusted names.
     public let trusted: CIDRSet
-    /// Addresses that always pass: the provider networks.
+    /// Addresses that always pass: the provider networks and the addresses of the provider names.
     public let providers: CIDRSet
     /// Private and reserved space accepted before the geo rule (allow-only mode; empty otherwise).
     public let reserved: CIDRSet
@@ -32,6 +32,10 @@ public struct FirewallPlan: Sendable {
     /// The SHA-256 of the canonical plan, lower-case hex: the same on every machine for the same
     /// policy and data, whatever the input order.
     public let digest: String
+    /// What the admin should know about the policy: a trusted or provider address in a blocked
+    /// country (it still passes: those rules come first), a name whose lookup failed (its
+    /// previous addresses are kept) or that has no address.
+    public let warnings: [PlanWarning]
     /// The database, for the countries named in explanations.
     let database: GeoDatabase
     /// ``geoMatch(_:for:)`` for each family and kind, in ``matchIndex(_:_:)`` order.
@@ -52,8 +56,8 @@ public struct FirewallPlan: Sendable {
         self.database = database
         provenance = database.provenance
         countries = policy.countries.sorted()
-        trusted = CIDRSet(networks: policy.trusted)
-        providers = CIDRSet(networks: policy.providers)
+        trusted = CIDRSet(networks: policy.resolvedTrusted)
+        providers = CIDRSet(networks: policy.resolvedProviders)
         reserved = policy.mode == .allowOnlySelected ? ReservedSpace.addresses : CIDRSet()
         selected = database.addresses(of: countries)
         geoMatches = Self.geoMatches(selected: selected, mode: policy.mode)
@@ -61,6 +65,7 @@ public struct FirewallPlan: Sendable {
         if policy.mode == .allowOnlySelected { rules.append(.acceptReserved) }
         if policy.enabled { rules.append(.dropGeo) }
         self.rules = rules
+        warnings = Self.warnings(policy: policy, selected: selected, reserved: reserved, database: database)
         digest = Self.digest(policy: policy, countries: countries, trusted: trusted, providers: providers, selected: selected)
     }
 
