@@ -113,6 +113,7 @@ extension GeoFilterDemo {
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
                 let plan = try FirewallPlan(policy: policyOptions.policy(), database: data.load(), allowBroadExemptions: policyOptions.force)
+                policyOptions.warn(about: plan)
                 try checkLockout(plan)
                 var enforcer = backendOptions.enforcer()
                 enforcer.purgeConnections = !noConntrackPurge

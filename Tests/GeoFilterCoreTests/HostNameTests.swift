@@ -175,3 +175,27 @@ struct HostNameTests {
         #expect(try FirewallPlan(policy: disabled, database: database).warnings.isEmpty)
     }
 }
+
+@Suite("Host names in the boot state")
+struct HostNameStateTests {
+    @Test("Resolved names are stored with the state, so restore needs no lookup (and the fallback keeps them)")
+    func storedWithTheState() throws {
+        let database = try GeoDatabase.load(.bundled)
+        let policy = try GeoPolicy(mode: .blockSelected, countries: "CN", providers: ["sip.example.net"])
+        let resolver = FixedResolver(answers: ["sip.example.net": .success(HostResolution(addresses: addresses("1.0.1.7", "2001:db8::10")))])
+        let plan = try FirewallPlan(policy: policy.resolvingNames(using: resolver, now: 1_800_000_000), database: database)
+        #expect(plan.providers.contains(try IPAddress(parsing: "1.0.1.7")))
+        let directory = NSTemporaryDirectory() + "geofilter-names-state-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = EnforcementStateStore(directory: directory)
+        try store.save(EnforcementState(plan: plan, backend: "nftables"))
+        // Restored with no resolver at all: the same provider set and digest.
+        let restored = try store.loadForRestore().plan()
+        #expect(restored.digest == plan.digest && restored.providers == plan.providers)
+        // Without state.json, the policy file and the stored names still give the same plan.
+        #expect(unlink(directory + "/state.json") == 0)
+        let fallback = try store.loadForRestore()
+        #expect(fallback.fallback != nil)
+        #expect(try fallback.plan().providers == plan.providers)
+    }
+}

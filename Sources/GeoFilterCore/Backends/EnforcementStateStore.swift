@@ -36,6 +36,9 @@ public struct EnforcementStateStore: Sendable {
     public var manifestPath: String { "\(directory)/state.json" }
     /// `DIR/policy.json`.
     public var policyPath: String { "\(directory)/policy.json" }
+    /// The addresses the policy's host names resolved to when it was applied (the policy JSON
+    /// holds the names only): at boot, before the network is up, no lookup is possible.
+    public var namesPath: String { "\(directory)/names.json" }
 
     struct Manifest: Codable {
         var format: Int
@@ -48,6 +51,15 @@ public struct EnforcementStateStore: Sendable {
         var snapshot: String
         var snapshotSHA256: String
         var policy: GeoPolicy
+        /// The resolved host names (absent in states stored before names existed).
+        var names: ResolvedNames?
+
+        /// The policy with its resolved names attached.
+        var resolvedPolicy: GeoPolicy {
+            var policy = policy
+            if let names { policy.resolvedNames = names }
+            return policy
+        }
     }
 
     /// Stores `state`, replacing what the directory held (created if needed).
@@ -66,9 +78,10 @@ public struct EnforcementStateStore: Sendable {
         let manifest = Manifest(
             format: 1, digest: state.digest, backend: state.backend, backendSettings: state.backendSettings,
             allowBroadExemptions: state.allowBroadExemptions, storedAt: state.storedAt, data: state.dataDescription,
-            snapshot: snapshot, snapshotSHA256: hash, policy: state.policy)
+            snapshot: snapshot, snapshotSHA256: hash, policy: state.policy, names: state.policy.resolvedNames)
         try AtomicFile.write(Self.encode(manifest, what: "state manifest"), to: manifestPath)
         try AtomicFile.write(Self.encode(state.policy, what: "policy"), to: policyPath)
+        try state.policy.resolvedNames.write(to: namesPath)
         for name in AtomicFile.entries(of: directory) where name.hasPrefix("data-") && name.hasSuffix(".gfsnap") && name != snapshot {
             unlink("\(directory)/\(name)")
         }
@@ -118,7 +131,7 @@ public struct EnforcementStateStore: Sendable {
         } catch {
             let reason = "the stored data \(directory)/\(manifest.snapshot) is unusable (\(error.message))"
             return Restorable(
-                policy: manifest.policy, allowBroadExemptions: manifest.allowBroadExemptions, database: try GeoDatabase.load(.bundled),
+                policy: manifest.resolvedPolicy, allowBroadExemptions: manifest.allowBroadExemptions, database: try GeoDatabase.load(.bundled),
                 storedDigest: manifest.digest, backend: manifest.backend, backendSettings: manifest.backendSettings,
                 fallback: "\(reason); restoring the stored policy with the bundled data")
         }
@@ -126,7 +139,7 @@ public struct EnforcementStateStore: Sendable {
 
     /// Deletes the stored state.
     public func remove() {
-        for name in ["state.json", "policy.json"] { unlink("\(directory)/\(name)") }
+        for name in ["state.json", "policy.json", "names.json"] { unlink("\(directory)/\(name)") }
         for name in AtomicFile.entries(of: directory) where name.hasPrefix("data-") || name.hasPrefix(AtomicFile.temporaryPrefix) {
             AtomicFile.removeTree("\(directory)/\(name)")
         }
@@ -135,7 +148,8 @@ public struct EnforcementStateStore: Sendable {
 
     private func fallback(_ reason: String) throws(GeoFilterError) -> Restorable {
         // The policy was accepted when it was stored, broad exemptions included.
-        let policy = try GeoPolicy.load(path: policyPath)
+        var policy = try GeoPolicy.load(path: policyPath)
+        policy.resolvedNames = (try? ResolvedNames.loadIfPresent(path: namesPath)) ?? ResolvedNames()
         return Restorable(
             policy: policy, allowBroadExemptions: true, database: try GeoDatabase.load(.bundled), storedDigest: nil, backend: nil,
             backendSettings: [:], fallback: "\(reason); restoring \(policyPath) with the bundled data")
@@ -164,7 +178,7 @@ public struct EnforcementStateStore: Sendable {
             throw GeoFilterError(.invalidInput, "the stored data does not match its manifest (corrupt or replaced)", location: .init(path: path))
         }
         return EnforcementState(
-            policy: manifest.policy, allowBroadExemptions: manifest.allowBroadExemptions, digest: manifest.digest, backend: manifest.backend,
+            policy: manifest.resolvedPolicy, allowBroadExemptions: manifest.allowBroadExemptions, digest: manifest.digest, backend: manifest.backend,
             backendSettings: manifest.backendSettings, snapshot: bytes, storedAt: manifest.storedAt, dataDescription: manifest.data)
     }
 
