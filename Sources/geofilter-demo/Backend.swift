@@ -188,7 +188,8 @@ extension GeoFilterDemo {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     let data: Data
-                    do { data = try encoder.encode(StatusReport(status: status, pending: pending)) } catch {
+                    let applied = enforcer.enforcedSummary().flatMap { $0.digest == status.digest ? $0 : nil }
+                    do { data = try encoder.encode(StatusReport(status: status, pending: pending, applied: applied)) } catch {
                         throw GeoFilterError(.file, "cannot encode JSON: \(error)")
                     }
                     try FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
@@ -204,8 +205,14 @@ extension GeoFilterDemo {
                     "mode:      \(status.mode.map { $0 == .blockSelected ? "block" : "allow-only" } ?? "unknown")",
                     "countries: \(status.countries.count): \(status.countries.joined(separator: " "))",
                     "sets:      " + status.sets.map { "\($0.name) \($0.elements)" }.joined(separator: ", "),
-                    "dropped:   \(status.droppedPackets) packets, \(status.droppedBytes) bytes",
                 ]
+                if let applied = enforcer.enforcedSummary(), applied.digest == status.digest {
+                    lines.append("applied:   \(StatusReport.time(applied.appliedAt)) (\(StatusReport.age(applied.appliedAt)) ago)")
+                    let age = applied.dataGeneratedAt.map { "\(StatusReport.age($0)) old" } ?? "undated"
+                    let stale = StatusReport.isStale(applied) ? "; stale: update it (geofilter-demo update)" : ""
+                    lines.append("data:      \(applied.data), \(age)\(stale)")
+                }
+                lines.append("dropped:   \(status.droppedPackets) packets, \(status.droppedBytes) bytes")
                 lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
                 lines += status.countryCounters.map { "  country \($0.country): \($0.packets) packets, \($0.bytes) bytes" }
                 if let pending {
@@ -223,14 +230,56 @@ extension GeoFilterDemo {
     struct StatusReport: Encodable {
         var status: FirewallStatus
         var pending: PendingConfirmation?
+        var applied: EnforcementStateStore.Summary?
 
-        private enum Keys: String, CodingKey { case pendingConfirmation }
+        /// Data older than this is called stale (as `info` does by default).
+        static let maximumDataAge: Int64 = 90 * 86_400
+
+        private enum Keys: String, CodingKey { case pendingConfirmation, appliedAt, data }
+
+        private struct DataReport: Encodable {
+            var description: String
+            var generatedAt: String?
+            var ageDays: Int64?
+            var stale: Bool
+        }
 
         func encode(to encoder: any Encoder) throws {
             try status.encode(to: encoder)
-            guard let pending else { return }
             var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(pending, forKey: .pendingConfirmation)
+            if let pending { try container.encode(pending, forKey: .pendingConfirmation) }
+            if let applied {
+                try container.encode(Self.time(applied.appliedAt), forKey: .appliedAt)
+                try container.encode(
+                    DataReport(
+                        description: applied.data, generatedAt: applied.dataGeneratedAt.map(Self.time),
+                        ageDays: applied.dataGeneratedAt.map { (Self.now - $0) / 86_400 }, stale: Self.isStale(applied)),
+                    forKey: .data)
+            }
+        }
+
+        static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+        static func isStale(_ applied: EnforcementStateStore.Summary) -> Bool {
+            guard let generated = applied.dataGeneratedAt else { return true }
+            return now - generated > maximumDataAge
+        }
+
+        /// `2026-11-28T01:02:03Z`.
+        static func time(_ seconds: Int64) -> String {
+            let formatter = ISO8601DateFormatter()
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+
+        /// `3 days`, `5 hours`, `12 minutes`, `40 seconds`.
+        static func age(_ seconds: Int64) -> String {
+            let elapsed = max(0, now - seconds)
+            switch elapsed {
+            case 86_400...: return "\(elapsed / 86_400) days"
+            case 3600...: return "\(elapsed / 3600) hours"
+            case 60...: return "\(elapsed / 60) minutes"
+            default: return "\(elapsed) seconds"
+            }
         }
     }
 

@@ -130,6 +130,12 @@ struct ApplyCommandTests {
             #expect(applied.standardOutput.contains(object["digest"] as? String ?? "none"))
             #expect(object["countries"] as? [String] == ["CN"])
             #expect((object["countryCounters"] as? [[String: Any]])?.first?["country"] as? String == "CN")
+            // When it was applied and the data behind it (source, date, age, staleness).
+            #expect((object["appliedAt"] as? String)?.hasPrefix("20") == true, "\(status.standardOutput)")
+            let data = try #require(object["data"] as? [String: Any])
+            #expect((data["description"] as? String)?.isEmpty == false && data["stale"] is Bool)
+            let text = try DemoProcess.demo(["status", "--backend", "nftables", "--netns", name]).standardOutput
+            #expect(text.contains("\napplied:   ") && text.contains("\ndata:      "), "\(text)")
             #expect(try DemoProcess.demo(["remove", "--backend", "nftables", "--netns", name]).standardOutput == "removed\n")
             #expect(try DemoProcess.demo(["status", "--backend", "nftables", "--netns", name]).standardOutput.hasPrefix("no GeoFilter plan"))
         }

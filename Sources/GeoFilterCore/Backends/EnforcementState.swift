@@ -22,6 +22,8 @@ public struct EnforcementState: Sendable {
     public var storedAt: Int64
     /// The data's source and version, for people (`IPFire Location 2025-11-20`).
     public var dataDescription: String
+    /// When the data was generated (seconds since 1970), when the source says.
+    public var dataGeneratedAt: Int64?
 
     /// The state of a compiled plan.
     ///
@@ -39,11 +41,12 @@ public struct EnforcementState: Sendable {
         snapshot = try GeoSnapshot.encode(plan.database)
         self.storedAt = storedAt ?? Int64(time(nil))
         dataDescription = Self.describe(plan.provenance)
+        dataGeneratedAt = plan.provenance.generatedAt
     }
 
     init(
         policy: GeoPolicy, allowBroadExemptions: Bool, digest: String, backend: String, backendSettings: [String: String],
-        snapshot: [UInt8], storedAt: Int64, dataDescription: String
+        snapshot: [UInt8], storedAt: Int64, dataDescription: String, dataGeneratedAt: Int64?
     ) {
         self.policy = policy
         self.allowBroadExemptions = allowBroadExemptions
@@ -53,6 +56,7 @@ public struct EnforcementState: Sendable {
         self.snapshot = snapshot
         self.storedAt = storedAt
         self.dataDescription = dataDescription
+        self.dataGeneratedAt = dataGeneratedAt
     }
 
     /// The stored data, decoded.

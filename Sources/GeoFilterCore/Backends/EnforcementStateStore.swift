@@ -53,6 +53,8 @@ public struct EnforcementStateStore: Sendable {
         var policy: GeoPolicy
         /// The resolved host names (absent in states stored before names existed).
         var names: ResolvedNames?
+        /// When the data was generated (absent when undated or stored by an older version).
+        var dataGeneratedAt: Int64?
 
         /// The policy with its resolved names attached.
         var resolvedPolicy: GeoPolicy {
@@ -78,7 +80,8 @@ public struct EnforcementStateStore: Sendable {
         let manifest = Manifest(
             format: 1, digest: state.digest, backend: state.backend, backendSettings: state.backendSettings,
             allowBroadExemptions: state.allowBroadExemptions, storedAt: state.storedAt, data: state.dataDescription,
-            snapshot: snapshot, snapshotSHA256: hash, policy: state.policy, names: state.policy.resolvedNames)
+            snapshot: snapshot, snapshotSHA256: hash, policy: state.policy, names: state.policy.resolvedNames,
+            dataGeneratedAt: state.dataGeneratedAt)
         try AtomicFile.write(Self.encode(manifest, what: "state manifest"), to: manifestPath)
         try AtomicFile.write(Self.encode(state.policy, what: "policy"), to: policyPath)
         try state.policy.resolvedNames.write(to: namesPath)
@@ -100,6 +103,25 @@ public struct EnforcementStateStore: Sendable {
 
     /// The digest of the stored state, or nil when there is none or it cannot be read.
     public func storedDigest() -> String? { (try? manifest())??.digest }
+
+    /// What a stored state is, without its data: for status displays.
+    public struct Summary: Sendable, Hashable, Codable {
+        /// The plan's digest.
+        public var digest: String
+        /// When it was applied and stored (seconds since 1970).
+        public var appliedAt: Int64
+        /// The data's source and version (`IPFire Location 2025-11-20`).
+        public var data: String
+        /// When the data was generated (seconds since 1970), when known.
+        public var dataGeneratedAt: Int64?
+    }
+
+    /// The stored state's digest, time and data, read from its manifest only; nil when there is
+    /// none or it cannot be read.
+    public func summary() -> Summary? {
+        guard let manifest = (try? manifest()) ?? nil else { return nil }
+        return Summary(digest: manifest.digest, appliedAt: manifest.storedAt, data: manifest.data, dataGeneratedAt: manifest.dataGeneratedAt)
+    }
 
     /// What `restore` enforces: the stored state, or, when its files are missing or corrupt,
     /// the stored policy with the bundled data (``fallback`` says why, in one sentence).
@@ -179,7 +201,8 @@ public struct EnforcementStateStore: Sendable {
         }
         return EnforcementState(
             policy: manifest.resolvedPolicy, allowBroadExemptions: manifest.allowBroadExemptions, digest: manifest.digest, backend: manifest.backend,
-            backendSettings: manifest.backendSettings, snapshot: bytes, storedAt: manifest.storedAt, dataDescription: manifest.data)
+            backendSettings: manifest.backendSettings, snapshot: bytes, storedAt: manifest.storedAt, dataDescription: manifest.data,
+            dataGeneratedAt: manifest.dataGeneratedAt)
     }
 
     private static func encode(_ value: some Encodable, what: String) throws(GeoFilterError) -> [UInt8] {

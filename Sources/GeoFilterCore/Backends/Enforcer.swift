@@ -261,6 +261,14 @@ public struct Enforcer: Sendable {
     /// namespace does not exist or the runtime directory cannot be made.
     public var watchdogLog: String? { (try? paths()).map { "\($0.directory)/watchdog.log" } }
 
+    /// What this program last put in force in this namespace (its digest, when it was applied
+    /// and the data it was compiled from), from the runtime records; nil when none. Compare
+    /// its digest with the backend's ``FirewallStatus/digest`` before showing it.
+    public func enforcedSummary() -> EnforcementStateStore.Summary? {
+        guard let paths = try? paths() else { return nil }
+        return paths.current.summary()
+    }
+
     /// The confirmation pending in this namespace, if any.
     public func pendingConfirmation() -> PendingConfirmation? {
         (try? paths(creating: false)).flatMap { readPending($0) }
