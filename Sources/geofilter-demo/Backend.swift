@@ -274,11 +274,12 @@ extension GeoFilterDemo {
         /// `3 days`, `5 hours`, `12 minutes`, `40 seconds`.
         static func age(_ seconds: Int64) -> String {
             let elapsed = max(0, now - seconds)
+            func count(_ value: Int64, _ unit: String) -> String { "\(value) \(unit)\(value == 1 ? "" : "s")" }
             switch elapsed {
-            case 86_400...: return "\(elapsed / 86_400) days"
-            case 3600...: return "\(elapsed / 3600) hours"
-            case 60...: return "\(elapsed / 60) minutes"
-            default: return "\(elapsed) seconds"
+            case 86_400...: return count(elapsed / 86_400, "day")
+            case 3600...: return count(elapsed / 3600, "hour")
+            case 60...: return count(elapsed / 60, "minute")
+            default: return count(elapsed, "second")
             }
         }
     }
