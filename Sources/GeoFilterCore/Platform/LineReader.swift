@@ -11,9 +11,10 @@ struct LineReader {
     private let source: InputFile
     private var buffer: [UInt8]
 
-    init(_ source: InputFile, chunkSize: Int = 1 << 20) {
+    init(_ source: InputFile, chunkSize: Int? = nil) {
         self.source = source
-        self.buffer = [UInt8](repeating: 0, count: Swift.max(chunkSize, Self.maximumLineLength) * 2)
+        let chunk = chunkSize ?? (source.isInMemory ? 1 << 16 : 1 << 20)
+        self.buffer = [UInt8](repeating: 0, count: Swift.max(chunk, Self.maximumLineLength) * 2)
     }
 
     /// The name of the source, for error messages.
@@ -43,11 +44,23 @@ struct LineReader {
             atEnd = count == 0
             var scan = filled
             filled += count
-            if first && filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
-                lineStart = 3
-                scan = Swift.max(scan, 3)
+            if first {
+                // The byte order mark may arrive over several reads (a pipe): decide once
+                // three bytes are there, or the content ends.
+                let seen = Swift.min(filled, 3)
+                let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+                if (0..<seen).allSatisfy({ buffer[$0] == bom[$0] }) {
+                    if filled >= 3 {
+                        lineStart = 3
+                        scan = Swift.max(scan, 3)
+                        first = false
+                    } else if atEnd {
+                        first = false
+                    }
+                } else {
+                    first = false
+                }
             }
-            if filled > 0 { first = false }
             let bytes = buffer.span
             while scan < filled {
                 if bytes[scan] == UInt8(ascii: "\n") {

@@ -3,7 +3,10 @@
 /// pseudo-code.
 enum DBIPFormat {
     static func read(path: String, into collector: inout GeoRowCollector) throws(GeoFilterError) {
-        let input = try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes)
+        try read(InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector) throws(GeoFilterError) {
         var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         var fields: [(start: Int, end: Int)] = []

@@ -19,14 +19,24 @@ enum GeoLite2Format {
             }
             return directory + "/" + name
         }
-        let countries = try readLocations(path: find("-Locations-en.csv"), collector: &collector)
-        try readBlocks(path: find("-Blocks-IPv4.csv"), countries: countries, choice: choice, into: &collector)
-        try readBlocks(path: find("-Blocks-IPv6.csv"), countries: countries, choice: choice, into: &collector)
+        let limit = collector.options.maximumDecompressedBytes
+        let locations = try InputFile(path: find("-Locations-en.csv"), decompressedLimit: limit)
+        let countries = try readLocations(locations, collector: &collector)
+        try readBlocks(InputFile(path: find("-Blocks-IPv4.csv"), decompressedLimit: limit), countries: countries, choice: choice, into: &collector)
+        try readBlocks(InputFile(path: find("-Blocks-IPv6.csv"), decompressedLimit: limit), countries: countries, choice: choice, into: &collector)
+    }
+
+    /// Reads the three files given as inputs: locations, then IPv4 and IPv6 blocks.
+    static func read(
+        locations: InputFile, blocks: [InputFile], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
+    ) throws(GeoFilterError) {
+        let countries = try readLocations(locations, collector: &collector)
+        for input in blocks { try readBlocks(input, countries: countries, choice: choice, into: &collector) }
     }
 
     /// geoname_id → country code (nil for continent-only locations).
-    private static func readLocations(path: String, collector: inout GeoRowCollector) throws(GeoFilterError) -> [UInt32: RegionCode?] {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+    private static func readLocations(_ input: InputFile, collector: inout GeoRowCollector) throws(GeoFilterError) -> [UInt32: RegionCode?] {
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []
@@ -61,9 +71,9 @@ enum GeoLite2Format {
     }
 
     private static func readBlocks(
-        path: String, countries: [UInt32: RegionCode?], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
+        _ input: InputFile, countries: [UInt32: RegionCode?], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
     ) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []

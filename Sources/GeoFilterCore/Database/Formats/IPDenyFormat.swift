@@ -16,7 +16,11 @@ enum IPDenyFormat {
     }
 
     private static func read(path: String, code: RegionCode, into collector: inout GeoRowCollector) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        try read(InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), code: code, into: &collector)
+    }
+
+    static func read(_ input: InputFile, code: RegionCode, into collector: inout GeoRowCollector) throws(GeoFilterError) {
+        var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
             let first = trimStart(bytes, start, end)

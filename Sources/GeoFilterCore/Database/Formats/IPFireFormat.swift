@@ -10,7 +10,12 @@ enum IPFireFormat {
     }
 
     static func read(path: String, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
-        let input = try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes)
+        try read(
+            InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector,
+            header: &header)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
         var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         var fields: [(start: Int, end: Int)] = []

@@ -14,7 +14,13 @@ enum RIRFormat {
     }
 
     static func read(path: String, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        try read(
+            InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector,
+            header: &header)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []
