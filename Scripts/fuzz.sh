@@ -26,13 +26,13 @@ else
     selected=("$target")
 fi
 
-build=(swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING --scratch-path .build-fuzz)
+build=(swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING -Xswiftc -DGEOFILTER_INTERNAL_CHECKS --scratch-path .build-fuzz)
 mkdir -p .build-fuzz
-if [ "$target" = all ]; then
-    "${build[@]}" >.build-fuzz/build.log 2>&1 || { cat .build-fuzz/build.log >&2; exit 1; }
-else
-    "${build[@]}" --product "fuzz-$target" >.build-fuzz/build.log 2>&1 || { cat .build-fuzz/build.log >&2; exit 1; }
-fi
+# One product at a time: building everything would also link the root package's executables
+# with libFuzzer.
+for name in "${selected[@]}"; do
+    "${build[@]}" --product "fuzz-$name" >.build-fuzz/build.log 2>&1 || { cat .build-fuzz/build.log >&2; exit 1; }
+done
 bin=$("${build[@]}" --show-bin-path)
 [ -d .corpus ] || python3 make-corpus.py .corpus >/dev/null || exit 1
 mkdir -p artifacts

@@ -141,8 +141,9 @@ public enum GeoSnapshot {
             throw GeoFilterError(.invalidInput, "the snapshot is corrupt (metadata overruns its length)")
         }
         var skip = ByteReader(body, offset: metadataStart + metadataLength, what: "the snapshot")
-        let payloadLength = Int(try skip.integer(UInt64.self))
-        guard payloadLength <= 1 << 30 else { throw GeoFilterError(.invalidInput, "the snapshot is corrupt (payload length)") }
+        guard let payloadLength = Int(exactly: try skip.integer(UInt64.self)), payloadLength <= 1 << 30 else {
+            throw GeoFilterError(.invalidInput, "the snapshot is corrupt (payload length)")
+        }
         let payload = try Inflater.inflateAll(skip.rest(), expectedLength: payloadLength)
         var data = ByteReader(payload, what: "the snapshot payload")
         let map4: SegmentMap<UInt32> = try decode(count: count4, from: &data)

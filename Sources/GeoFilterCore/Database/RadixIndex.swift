@@ -39,21 +39,34 @@ struct RadixIndex: Sendable {
         let base = slots.count
         let count = 1 << bits
         slots.append(contentsOf: repeatElement(Slot(below: 0, child: -1), count: count + 1))
-        var position = lower
-        for slot in 0..<count {
-            let first = (prefix << bits | UInt64(slot)) << shift
-            while position < upper && entries[position].key < first { position += 1 }
-            slots[base + slot].below = Int32(position)
+        // slots[base + s].below is the first entry whose key falls in slot s or later: fill the
+        // slots up to each entry's slot with its index, in runs, so the cost follows the
+        // entries, not the 65,536 slots of the root.
+        slots.withUnsafeMutableBufferPointer { table in
+            var next = 0  // the first slot not yet filled
+            for position in lower..<upper {
+                let slot = Int(truncatingIfNeeded: (entries[position].key >> shift) & UInt64(count - 1))
+                if slot >= next {
+                    UnsafeMutableBufferPointer(rebasing: table[(base + next)...(base + slot)])
+                        .update(repeating: Slot(below: Int32(position), child: -1))
+                    next = slot + 1
+                }
+            }
+            UnsafeMutableBufferPointer(rebasing: table[(base + next)...(base + count)])
+                .update(repeating: Slot(below: Int32(upper), child: -1))
         }
-        slots[base + count].below = Int32(upper)
         guard shift > 0 else { return }
-        for slot in 0..<count {
+        // Only slots that hold entries can need a child table: visit those, entry run by run.
+        var position = lower
+        while position < upper {
+            let slot = Int(truncatingIfNeeded: (entries[position].key >> shift) & UInt64(count - 1))
             let first = Int(slots[base + slot].below)
             let last = Int(slots[base + slot + 1].below)
             if last - first > Self.leafSize {
                 slots[base + slot].child = Int32(slots.count)
                 build(prefix: prefix << bits | UInt64(slot), bits: 8, shift: shift - 8, lower: first, upper: last)
             }
+            position = last
         }
     }
 

@@ -90,12 +90,19 @@ struct SegmentMap<V: AddressValue>: Sendable {
             buildPieces()
             return
         }
-        slices = [Int32](repeating: 0, count: (1 << 16) + 1)
-        var index = 0
-        for slice in 0...(1 << 16) {
-            let sliceStart = slice == 1 << 16 ? nil : Optional(V(slice) << (V.bitWidth - 16))
-            while index < starts.count, sliceStart.map({ starts[index] < $0 }) ?? true { index += 1 }
-            slices[slice] = Int32(index)
+        // slices[b] is the index of the first segment starting in slice b or later: fill
+        // the slices up to each start's slice with its index, in runs (no per-slice loop, so
+        // a small map is indexed in microseconds).
+        slices = [Int32](repeating: Int32(starts.count), count: (1 << 16) + 1)
+        slices.withUnsafeMutableBufferPointer { table in
+            var next = 0  // the first slice not yet filled
+            for index in starts.indices {
+                let slice = Int(truncatingIfNeeded: starts[index] >> (V.bitWidth - 16))
+                if slice >= next {
+                    UnsafeMutableBufferPointer(rebasing: table[next...slice]).update(repeating: Int32(index))
+                    next = slice + 1
+                }
+            }
         }
     }
 

@@ -94,3 +94,26 @@ struct LineReader {
         }
     }
 }
+
+extension String {
+    /// The text with control characters (C0, DEL, C1; ESC and NUL among them) written as
+    /// `\u{1B}` escapes and cut to `limit` characters, so text quoted from an input file in a
+    /// message cannot drive the terminal that shows it.
+    func escapedForMessage(limit: Int = 200) -> String {
+        var result = ""
+        var count = 0
+        for scalar in unicodeScalars {
+            if count == limit {
+                result += "…"
+                break
+            }
+            count += 1
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

@@ -35,7 +35,7 @@ enum RangeRow {
     ) throws(GeoFilterError) {
         guard let region = regionCode(bytes, code) else {
             return try collector.malformed(
-                "'\(FieldSplitter.text(bytes, code.start, code.end))' is not a two-letter country code", file: file,
+                "'\(FieldSplitter.quoted(bytes, code.start, code.end))' is not a two-letter country code", file: file,
                 line: line, field: names.2)
         }
         let lowIsIPv6 = FieldSplitter.contains(UInt8(ascii: ":"), bytes, low.start, low.end)
@@ -69,6 +69,6 @@ enum RangeRow {
         _ file: UInt16, _ line: Int
     ) throws(GeoFilterError) {
         try collector.malformed(
-            "'\(FieldSplitter.text(bytes, field.start, field.end))' is not an IP address", file: file, line: line, field: name)
+            "'\(FieldSplitter.quoted(bytes, field.start, field.end))' is not an IP address", file: file, line: line, field: name)
     }
 }

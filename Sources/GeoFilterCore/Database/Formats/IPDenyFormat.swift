@@ -34,7 +34,7 @@ enum IPDenyFormat {
                 entry = try ListEntry.parse(line: bytes, from: first, to: last, maskingHostBits: false)
             } catch {
                 return try collector.malformed(
-                    IPAddressParseError(error, text: FieldSplitter.text(bytes, first, last)).description
+                    IPAddressParseError(error, text: FieldSplitter.quoted(bytes, first, last)).description
                         + (error == .invalidPrefixLength ? " (a zone file holds one CIDR per line)" : ""),
                     file: file, line: line, field: nil)
             }
