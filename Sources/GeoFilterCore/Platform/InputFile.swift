@@ -70,7 +70,7 @@ final class InputFile {
             guard status.st_mode & S_IFMT == S_IFREG else {
                 close(fd)
                 throw GeoFilterError(
-                    .file, "is not a regular file (\(Self.kind(status.st_mode))); give a file, or - for standard input",
+                    .file, "is not a regular file (\(Self.kind(status.st_mode)))",
                     location: .init(path: path))
             }
             guard Int(status.st_size) <= maximumSize else {
