@@ -222,6 +222,18 @@ struct GeoDatabaseFuzzRegressionTests {
         #expect(error.message.contains("payload length"), "\(error)")
     }
 
+    @Test("Snapshot: a payload length the compressed bytes cannot hold is refused before a buffer is sized by it")
+    func snapshotImplausiblePayloadLength() throws {
+        // The fuzzer's snapshot target peaked at 1.2 GB: a 300-byte file claiming a 1 GiB
+        // payload made the loader allocate (and zero) 1 GiB before inflating.
+        let bytes = try editedSnapshot { bytes, end in
+            let length = UInt64(1 << 30)
+            for index in 0..<8 { bytes[end + index] = UInt8(truncatingIfNeeded: length >> (8 * index)) }
+        }
+        let error = try #require(throws: GeoFilterError.self) { try GeoSnapshot.decode(bytes) }
+        #expect(error.message.contains("payload length"), "\(error)")
+    }
+
     @Test("Snapshot: a row count above Int.max is corrupt, not a trap")
     func snapshotRowCount() throws {
         let bytes = try editedSnapshot { bytes, _ in

@@ -141,7 +141,11 @@ public enum GeoSnapshot {
             throw GeoFilterError(.invalidInput, "the snapshot is corrupt (metadata overruns its length)")
         }
         var skip = ByteReader(body, offset: metadataStart + metadataLength, what: "the snapshot")
-        guard let payloadLength = Int(exactly: try skip.integer(UInt64.self)), payloadLength <= 1 << 30 else {
+        // The payload length sizes the output buffer before inflating, so it must be plausible:
+        // deflate expands at most 1,032 times, and every segment takes at least 4 bytes.
+        guard let payloadLength = Int(exactly: try skip.integer(UInt64.self)), payloadLength <= 1 << 30,
+            payloadLength <= skip.remaining * 1032 + 64, payloadLength >= 4 * (count4 + count6)
+        else {
             throw GeoFilterError(.invalidInput, "the snapshot is corrupt (payload length)")
         }
         let payload = try Inflater.inflateAll(skip.rest(), expectedLength: payloadLength)

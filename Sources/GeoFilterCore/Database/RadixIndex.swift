@@ -31,14 +31,15 @@ struct RadixIndex: Sendable {
     /// Indexes `entries`, which must be sorted by key (repeats allowed).
     init(entries: [Entry]) {
         self.entries = entries
-        build(prefix: 0, bits: 16, shift: 48, lower: 0, upper: entries.count)
+        // A few keys are searched directly: the 65,536-slot root would cost more than it saves.
+        if entries.count > Self.leafSize { build(prefix: 0, bits: 16, shift: 48, lower: 0, upper: entries.count) }
     }
 
     /// Appends the table of `entries[lower..<upper]`, whose keys share `prefix` above `shift + bits`.
     private mutating func build(prefix: UInt64, bits: Int, shift: Int, lower: Int, upper: Int) {
         let base = slots.count
         let count = 1 << bits
-        slots.append(contentsOf: repeatElement(Slot(below: 0, child: -1), count: count + 1))
+        slots.append(contentsOf: [Slot](repeating: Slot(below: 0, child: -1), count: count + 1))
         // slots[base + s].below is the first entry whose key falls in slot s or later: fill the
         // slots up to each entry's slot with its index, in runs, so the cost follows the
         // entries, not the 65,536 slots of the root.
@@ -76,14 +77,18 @@ struct RadixIndex: Sendable {
     ///   branch-free binary search of at most ``leafSize`` keys.
     @inline(__always)
     func count(atOrBelow key: UInt64) -> Int {
-        var slot = Int(key >> 48)
-        var shift: UInt64 = 48
-        while slots[slot].child >= 0 {
-            shift -= 8
-            slot = Int(slots[slot].child) + Int(key >> shift & 0xFF)
+        var lower = 0
+        var length = entries.count
+        if !slots.isEmpty {
+            var slot = Int(key >> 48)
+            var shift: UInt64 = 48
+            while slots[slot].child >= 0 {
+                shift -= 8
+                slot = Int(slots[slot].child) + Int(key >> shift & 0xFF)
+            }
+            lower = Int(slots[slot].below)
+            length = Int(slots[slot + 1].below) - lower
         }
-        var lower = Int(slots[slot].below)
-        var length = Int(slots[slot + 1].below) - lower
         while length > 1 {
             let half = length >> 1
             lower = entries[lower + half].key <= key ? lower + half : lower

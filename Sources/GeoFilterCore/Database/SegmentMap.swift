@@ -29,6 +29,8 @@ struct SegmentMap<V: AddressValue>: Sendable {
     private var radix: RadixIndex?
     private var pieceStarts: [V] = []
     private static var exactStartFlag: UInt64 { 1 << 16 }
+    /// Up to this many IPv4 segments, lookups search them all instead of using `slices`.
+    private static var directSearchLimit: Int { 32 }
 
     init() { buildIndex() }
 
@@ -90,6 +92,11 @@ struct SegmentMap<V: AddressValue>: Sendable {
             buildPieces()
             return
         }
+        // A few segments are searched directly: the 65,537-entry table would cost more.
+        guard starts.count > Self.directSearchLimit else {
+            slices = []
+            return
+        }
         // slices[b] is the index of the first segment starting in slice b or later: fill
         // the slices up to each start's slice with its index, in runs (no per-slice loop, so
         // a small map is indexed in microseconds).
@@ -138,7 +145,7 @@ struct SegmentMap<V: AddressValue>: Sendable {
     func segment(containing address: V) -> Int? {
         var lower: Int
         var upper: Int
-        if V.bitWidth > 64 {
+        if V.bitWidth > 64 || slices.isEmpty {
             lower = 0
             upper = starts.count
         } else {
