@@ -51,19 +51,21 @@ for name in "${selected[@]}"; do
     dict=()
     [ -f "Dictionaries/$name.dict" ] && dict=("-dict=Dictionaries/$name.dict")
     log="artifacts/$name.log"
+    started=$SECONDS
     # The Swift runtime's backtracer would symbolicate each crash for minutes: libFuzzer and
     # ASan report crashes themselves.
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
         "$bin/fuzz-$name" ".corpus/$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 -artifact_prefix="artifacts/$name-" "${dict[@]}" "$@" >"$log" 2>&1
     code=$?
+    elapsed=$((SECONDS - started))
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     if [ $code -eq 0 ]; then
-        echo "fuzz $name: ${runs:-?} executions in ${seconds} s, peak RSS ${rss:-?} MB, no crash"
+        echo "fuzz $name: ${runs:-?} executions in ${elapsed} s, peak RSS ${rss:-?} MB, no crash"
     else
         status=1
-        echo "fuzz $name: FAILED (exit $code) after ${runs:-?} executions; see Fuzz/$log" >&2
+        echo "fuzz $name: FAILED (exit $code) after ${runs:-?} executions in ${elapsed} s; see Fuzz/$log" >&2
         grep -E 'ERROR|Fatal error|SUMMARY|Test unit written' "$log" | head -8 >&2
     fi
 done

@@ -13,8 +13,9 @@ struct LineReader {
 
     init(_ source: InputFile, chunkSize: Int? = nil) {
         self.source = source
-        let chunk = chunkSize ?? (source.isInMemory ? 1 << 16 : 1 << 20)
-        self.buffer = [UInt8](repeating: 0, count: Swift.max(chunk, Self.maximumLineLength) * 2)
+        // Room for the longest line carried over plus one chunk read after it.
+        let chunk = chunkSize ?? (source.isInMemory ? 1 << 14 : 1 << 20)
+        self.buffer = [UInt8](repeating: 0, count: Self.maximumLineLength + Swift.max(chunk, 1 << 12))
     }
 
     /// The name of the source, for error messages.
