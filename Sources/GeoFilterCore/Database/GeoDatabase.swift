@@ -19,19 +19,27 @@ public struct GeoDatabase: Sendable {
         self.map6 = map6
         self.provenance = provenance
         self.report = report
-        // Dense per-code lists, found through a table indexed by the two code bytes.
-        var slot = [Int32](repeating: -1, count: 1 << 16)
+        // Dense per-code lists, found through a table indexed by the two code bytes (through a
+        // dictionary for a small map, where filling the 65,536-entry table would cost more).
+        let useTable = map4.count + map6.count > 4096
+        var slot = useTable ? [Int32](repeating: -1, count: 1 << 16) : []
+        var smallSlot: [UInt16: Int] = [:]
         var order: [RegionCode] = []
         var lists4: [RangeList<UInt32>] = []
         var lists6: [RangeList<UInt128>] = []
         func slotIndex(_ code: RegionCode) -> Int {
-            if slot[Int(code.key)] < 0 {
+            if !useTable {
+                if let index = smallSlot[code.key] { return index }
+                smallSlot[code.key] = order.count
+            } else if slot[Int(code.key)] < 0 {
                 slot[Int(code.key)] = Int32(order.count)
-                order.append(code)
-                lists4.append(RangeList())
-                lists6.append(RangeList())
+            } else {
+                return Int(slot[Int(code.key)])
             }
-            return Int(slot[Int(code.key)])
+            order.append(code)
+            lists4.append(RangeList())
+            lists6.append(RangeList())
+            return order.count - 1
         }
         for index in 0..<map4.count {
             lists4[slotIndex(map4.code(index))].appendMerging(map4.starts[index], map4.end(index))

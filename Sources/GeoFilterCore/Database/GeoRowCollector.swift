@@ -43,13 +43,23 @@ struct GeoRowCollector {
     @inline(__always)
     mutating func add(_ low: UInt32, _ high: UInt32, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
         try countRow(file: file, line: line)
+        if rows4.count == rows4.capacity { grow(&rows4) }
         rows4.append(GeoRow(low: low, high: high, code: code, file: file, line: Int32(truncatingIfNeeded: line)))
     }
 
     @inline(__always)
     mutating func add(_ low: UInt128, _ high: UInt128, _ code: RegionCode, file: UInt16, line: Int) throws(GeoFilterError) {
         try countRow(file: file, line: line)
+        if rows6.count == rows6.capacity { grow(&rows6) }
         rows6.append(GeoRow(low: low, high: high, code: code, file: file, line: Int32(truncatingIfNeeded: line)))
+    }
+
+    /// Doubles a full row buffer, but never past the row limit: doubling alone would take a
+    /// buffer of 2^25 rows to 2^26 when the limit is a little above 2^25.
+    @inline(never)
+    private func grow<V>(_ rows: inout [GeoRow<V>]) {
+        let limit = Swift.max(options.maximumRows, 0) + 1
+        rows.reserveCapacity(Swift.min(Swift.max(rows.capacity * 2, 1024), Swift.max(limit, rows.count + 1)))
     }
 
     @inline(__always)

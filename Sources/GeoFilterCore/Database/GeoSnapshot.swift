@@ -61,14 +61,38 @@ public enum GeoSnapshot {
         }
     }
 
+    /// The largest snapshot file (or decompressed content) accepted: 64 MiB. A snapshot of a
+    /// whole source's data (660,000 IPFire rows) takes about 1 MB.
+    public static let maximumFileSize = 64 << 20
+
     /// Reads a snapshot file.
+    ///
+    /// The file must be a regular file (not a FIFO or a device); its magic is checked before
+    /// anything else is read, then its size against ``maximumFileSize``, so a wrong or huge
+    /// file is refused at once.
     ///
     /// - Throws: ``GeoFilterError`` naming the file when it cannot be read or is not a valid,
     ///   complete snapshot.
     public static func load(path: String) throws(GeoFilterError) -> GeoDatabase {
-        let bytes = try InputFile.contents(of: path)
+        let input = try InputFile(path: path, decompressedLimit: maximumFileSize)
+        var head = [UInt8](repeating: 0, count: magic.count)
+        var filled = 0
+        while filled < head.count {
+            let count = try input.read(into: &head, at: filled)
+            if count == 0 { break }
+            filled += count
+        }
+        guard magic.starts(with: head[0..<filled]) else {
+            throw GeoFilterError(.invalidInput, "this is not a GeoFilter snapshot (wrong magic)", location: .init(path: path))
+        }
+        if let size = input.fileSize, size > maximumFileSize {
+            throw GeoFilterError(
+                .limitExceeded, "the snapshot has \(size) bytes, more than the \(maximumFileSize) accepted",
+                location: .init(path: path))
+        }
+        let bytes = try input.readAll(limit: maximumFileSize, prefix: Array(head[0..<filled]))
         do {
-            return try decode(bytes, files: [path])
+            return try decode(bytes, files: [path], verifyingChecksum: true)
         } catch {
             throw GeoFilterError(error.code, error.message, location: .init(path: path))
         }
@@ -78,6 +102,16 @@ public enum GeoSnapshot {
     ///
     /// - Throws: ``GeoFilterError`` when the bytes are not a valid, complete snapshot.
     public static func decode(_ bytes: [UInt8], files: [String] = []) throws(GeoFilterError) -> GeoDatabase {
+        try decode(bytes, files: files, verifyingChecksum: true)
+    }
+
+    /// Reads a snapshot from bytes, optionally without checking the checksum, so a fuzzer's
+    /// mutations reach the checks behind it.
+    @_spi(Fuzzing) public static func decode(_ bytes: [UInt8], verifyingChecksum: Bool) throws(GeoFilterError) -> GeoDatabase {
+        try decode(bytes, files: [], verifyingChecksum: verifyingChecksum)
+    }
+
+    static func decode(_ bytes: [UInt8], files: [String], verifyingChecksum: Bool) throws(GeoFilterError) -> GeoDatabase {
         guard bytes.starts(with: magic) || magic.starts(with: bytes) else {
             throw GeoFilterError(.invalidInput, "this is not a GeoFilter snapshot (wrong magic)")
         }
@@ -90,7 +124,7 @@ public enum GeoSnapshot {
             throw GeoFilterError(.unsupported, "the snapshot has format version \(version); this GeoFilter reads version \(formatVersion)")
         }
         let body = Array(bytes[headerSize...])
-        guard SHA256.hash(body) == Array(bytes[12..<headerSize]) else {
+        guard !verifyingChecksum || SHA256.hash(body) == Array(bytes[12..<headerSize]) else {
             throw GeoFilterError(.invalidInput, "the snapshot is corrupt or truncated (checksum mismatch)")
         }
         var reader = ByteReader(body, what: "the snapshot")
@@ -107,15 +141,23 @@ public enum GeoSnapshot {
             throw GeoFilterError(.invalidInput, "the snapshot is corrupt (metadata overruns its length)")
         }
         var skip = ByteReader(body, offset: metadataStart + metadataLength, what: "the snapshot")
-        let payloadLength = Int(try skip.integer(UInt64.self))
-        guard payloadLength <= 1 << 30 else { throw GeoFilterError(.invalidInput, "the snapshot is corrupt (payload length)") }
+        // The payload length sizes the output buffer before inflating, so it must be plausible:
+        // deflate expands at most 1,032 times, and every segment takes at least 4 bytes.
+        guard let payloadLength = Int(exactly: try skip.integer(UInt64.self)), payloadLength <= 1 << 30,
+            payloadLength <= skip.remaining * 1032 + 64, payloadLength >= 4 * (count4 + count6)
+        else {
+            throw GeoFilterError(.invalidInput, "the snapshot is corrupt (payload length)")
+        }
         let payload = try Inflater.inflateAll(skip.rest(), expectedLength: payloadLength)
         var data = ByteReader(payload, what: "the snapshot payload")
         let map4: SegmentMap<UInt32> = try decode(count: count4, from: &data)
         let map6: SegmentMap<UInt128> = try decode(count: count6, from: &data)
         guard data.isAtEnd else { throw GeoFilterError(.invalidInput, "the snapshot payload has bytes after its segments") }
+        guard let rowCount = Int(exactly: rows) else {
+            throw GeoFilterError(.invalidInput, "the snapshot is corrupt (row count \(rows))")
+        }
         var report = ParseReport()
-        report.rows = Int(rows)
+        report.rows = rowCount
         return GeoDatabase(map4: map4, map6: map6, provenance: provenance, report: report)
     }
 
@@ -123,9 +165,12 @@ public enum GeoSnapshot {
         var starts: [V] = []
         var ends: [V] = []
         var codes: [RegionCode] = []
-        starts.reserveCapacity(count)
-        ends.reserveCapacity(count)
-        codes.reserveCapacity(count)
+        // The count comes from the file: reserve no more than the payload can hold (a segment
+        // takes at least 4 bytes), so a corrupt count cannot allocate gigabytes up front.
+        let reserved = Swift.min(count, reader.remaining / 4)
+        starts.reserveCapacity(reserved)
+        ends.reserveCapacity(reserved)
+        codes.reserveCapacity(reserved)
         var next: V = 0
         var pastEnd = false  // the previous segment ended at the last address
         for _ in 0..<count {

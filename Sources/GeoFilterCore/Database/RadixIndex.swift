@@ -31,29 +31,43 @@ struct RadixIndex: Sendable {
     /// Indexes `entries`, which must be sorted by key (repeats allowed).
     init(entries: [Entry]) {
         self.entries = entries
-        build(prefix: 0, bits: 16, shift: 48, lower: 0, upper: entries.count)
+        // A few keys are searched directly: the 65,536-slot root would cost more than it saves.
+        if entries.count > Self.leafSize { build(prefix: 0, bits: 16, shift: 48, lower: 0, upper: entries.count) }
     }
 
     /// Appends the table of `entries[lower..<upper]`, whose keys share `prefix` above `shift + bits`.
     private mutating func build(prefix: UInt64, bits: Int, shift: Int, lower: Int, upper: Int) {
         let base = slots.count
         let count = 1 << bits
-        slots.append(contentsOf: repeatElement(Slot(below: 0, child: -1), count: count + 1))
-        var position = lower
-        for slot in 0..<count {
-            let first = (prefix << bits | UInt64(slot)) << shift
-            while position < upper && entries[position].key < first { position += 1 }
-            slots[base + slot].below = Int32(position)
+        slots.append(contentsOf: [Slot](repeating: Slot(below: 0, child: -1), count: count + 1))
+        // slots[base + s].below is the first entry whose key falls in slot s or later: fill the
+        // slots up to each entry's slot with its index, in runs, so the cost follows the
+        // entries, not the 65,536 slots of the root.
+        slots.withUnsafeMutableBufferPointer { table in
+            var next = 0  // the first slot not yet filled
+            for position in lower..<upper {
+                let slot = Int(truncatingIfNeeded: (entries[position].key >> shift) & UInt64(count - 1))
+                if slot >= next {
+                    UnsafeMutableBufferPointer(rebasing: table[(base + next)...(base + slot)])
+                        .update(repeating: Slot(below: Int32(position), child: -1))
+                    next = slot + 1
+                }
+            }
+            UnsafeMutableBufferPointer(rebasing: table[(base + next)...(base + count)])
+                .update(repeating: Slot(below: Int32(upper), child: -1))
         }
-        slots[base + count].below = Int32(upper)
         guard shift > 0 else { return }
-        for slot in 0..<count {
+        // Only slots that hold entries can need a child table: visit those, entry run by run.
+        var position = lower
+        while position < upper {
+            let slot = Int(truncatingIfNeeded: (entries[position].key >> shift) & UInt64(count - 1))
             let first = Int(slots[base + slot].below)
             let last = Int(slots[base + slot + 1].below)
             if last - first > Self.leafSize {
                 slots[base + slot].child = Int32(slots.count)
                 build(prefix: prefix << bits | UInt64(slot), bits: 8, shift: shift - 8, lower: first, upper: last)
             }
+            position = last
         }
     }
 
@@ -63,14 +77,18 @@ struct RadixIndex: Sendable {
     ///   branch-free binary search of at most ``leafSize`` keys.
     @inline(__always)
     func count(atOrBelow key: UInt64) -> Int {
-        var slot = Int(key >> 48)
-        var shift: UInt64 = 48
-        while slots[slot].child >= 0 {
-            shift -= 8
-            slot = Int(slots[slot].child) + Int(key >> shift & 0xFF)
+        var lower = 0
+        var length = entries.count
+        if !slots.isEmpty {
+            var slot = Int(key >> 48)
+            var shift: UInt64 = 48
+            while slots[slot].child >= 0 {
+                shift -= 8
+                slot = Int(slots[slot].child) + Int(key >> shift & 0xFF)
+            }
+            lower = Int(slots[slot].below)
+            length = Int(slots[slot + 1].below) - lower
         }
-        var lower = Int(slots[slot].below)
-        var length = Int(slots[slot + 1].below) - lower
         while length > 1 {
             let half = length >> 1
             lower = entries[lower + half].key <= key ? lower + half : lower

@@ -29,6 +29,8 @@ struct SegmentMap<V: AddressValue>: Sendable {
     private var radix: RadixIndex?
     private var pieceStarts: [V] = []
     private static var exactStartFlag: UInt64 { 1 << 16 }
+    /// Up to this many IPv4 segments, lookups search them all instead of using `slices`.
+    private static var directSearchLimit: Int { 32 }
 
     init() { buildIndex() }
 
@@ -90,12 +92,24 @@ struct SegmentMap<V: AddressValue>: Sendable {
             buildPieces()
             return
         }
-        slices = [Int32](repeating: 0, count: (1 << 16) + 1)
-        var index = 0
-        for slice in 0...(1 << 16) {
-            let sliceStart = slice == 1 << 16 ? nil : Optional(V(slice) << (V.bitWidth - 16))
-            while index < starts.count, sliceStart.map({ starts[index] < $0 }) ?? true { index += 1 }
-            slices[slice] = Int32(index)
+        // A few segments are searched directly: the 65,537-entry table would cost more.
+        guard starts.count > Self.directSearchLimit else {
+            slices = []
+            return
+        }
+        // slices[b] is the index of the first segment starting in slice b or later: fill
+        // the slices up to each start's slice with its index, in runs (no per-slice loop, so
+        // a small map is indexed in microseconds).
+        slices = [Int32](repeating: Int32(starts.count), count: (1 << 16) + 1)
+        slices.withUnsafeMutableBufferPointer { table in
+            var next = 0  // the first slice not yet filled
+            for index in starts.indices {
+                let slice = Int(truncatingIfNeeded: starts[index] >> (V.bitWidth - 16))
+                if slice >= next {
+                    UnsafeMutableBufferPointer(rebasing: table[next...slice]).update(repeating: Int32(index))
+                    next = slice + 1
+                }
+            }
         }
     }
 
@@ -131,7 +145,7 @@ struct SegmentMap<V: AddressValue>: Sendable {
     func segment(containing address: V) -> Int? {
         var lower: Int
         var upper: Int
-        if V.bitWidth > 64 {
+        if V.bitWidth > 64 || slices.isEmpty {
             lower = 0
             upper = starts.count
         } else {

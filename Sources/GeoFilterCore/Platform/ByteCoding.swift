@@ -38,6 +38,9 @@ struct ByteReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
+    /// The bytes left to read.
+    var remaining: Int { Swift.max(0, bytes.count - offset) }
+
     private func truncated() -> GeoFilterError {
         GeoFilterError(.invalidInput, "\(what) is truncated (it ends at byte \(bytes.count))")
     }

@@ -11,9 +11,11 @@ struct LineReader {
     private let source: InputFile
     private var buffer: [UInt8]
 
-    init(_ source: InputFile, chunkSize: Int = 1 << 20) {
+    init(_ source: InputFile, chunkSize: Int? = nil) {
         self.source = source
-        self.buffer = [UInt8](repeating: 0, count: Swift.max(chunkSize, Self.maximumLineLength) * 2)
+        // Room for the longest line carried over plus one chunk read after it.
+        let chunk = chunkSize ?? (source.isInMemory ? 1 << 14 : 1 << 20)
+        self.buffer = [UInt8](repeating: 0, count: Self.maximumLineLength + Swift.max(chunk, 1 << 12))
     }
 
     /// The name of the source, for error messages.
@@ -43,11 +45,23 @@ struct LineReader {
             atEnd = count == 0
             var scan = filled
             filled += count
-            if first && filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
-                lineStart = 3
-                scan = Swift.max(scan, 3)
+            if first {
+                // The byte order mark may arrive over several reads (a pipe): decide once
+                // three bytes are there, or the content ends.
+                let seen = Swift.min(filled, 3)
+                let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+                if (0..<seen).allSatisfy({ buffer[$0] == bom[$0] }) {
+                    if filled >= 3 {
+                        lineStart = 3
+                        scan = Swift.max(scan, 3)
+                        first = false
+                    } else if atEnd {
+                        first = false
+                    }
+                } else {
+                    first = false
+                }
             }
-            if filled > 0 { first = false }
             let bytes = buffer.span
             while scan < filled {
                 if bytes[scan] == UInt8(ascii: "\n") {
@@ -79,5 +93,28 @@ struct LineReader {
                 "the line is longer than \(Self.maximumLineLength) bytes; is this the right file?",
                 location: .init(path: source.name, line: lineNumber))
         }
+    }
+}
+
+extension String {
+    /// The text with control characters (C0, DEL, C1; ESC and NUL among them) written as
+    /// `\u{1B}` escapes and cut to `limit` characters, so text quoted from an input file in a
+    /// message cannot drive the terminal that shows it.
+    func escapedForMessage(limit: Int = 200) -> String {
+        var result = ""
+        var count = 0
+        for scalar in unicodeScalars {
+            if count == limit {
+                result += "…"
+                break
+            }
+            count += 1
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }

@@ -29,7 +29,7 @@ package enum CIDRListReader {
             do throws(IPAddressParseError.Reason) {
                 _ = try builder.insert(line: bytes, from: start, to: end, maskingHostBits: maskingHostBits)
             } catch {
-                let text = entryText(bytes, start, end)
+                let text = entryText(bytes, start, end).escapedForMessage()
                 let parseError = IPAddressParseError(error, text: text)
                 throw GeoFilterError(
                     .invalidInput, parseError.description, location: .init(path: name, line: line),

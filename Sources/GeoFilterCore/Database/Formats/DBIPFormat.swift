@@ -3,7 +3,10 @@
 /// pseudo-code.
 enum DBIPFormat {
     static func read(path: String, into collector: inout GeoRowCollector) throws(GeoFilterError) {
-        let input = try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes)
+        try read(InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector) throws(GeoFilterError) {
         var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         var fields: [(start: Int, end: Int)] = []
@@ -32,7 +35,7 @@ enum RangeRow {
     ) throws(GeoFilterError) {
         guard let region = regionCode(bytes, code) else {
             return try collector.malformed(
-                "'\(FieldSplitter.text(bytes, code.start, code.end))' is not a two-letter country code", file: file,
+                "'\(FieldSplitter.quoted(bytes, code.start, code.end))' is not a two-letter country code", file: file,
                 line: line, field: names.2)
         }
         let lowIsIPv6 = FieldSplitter.contains(UInt8(ascii: ":"), bytes, low.start, low.end)
@@ -66,6 +69,6 @@ enum RangeRow {
         _ file: UInt16, _ line: Int
     ) throws(GeoFilterError) {
         try collector.malformed(
-            "'\(FieldSplitter.text(bytes, field.start, field.end))' is not an IP address", file: file, line: line, field: name)
+            "'\(FieldSplitter.quoted(bytes, field.start, field.end))' is not an IP address", file: file, line: line, field: name)
     }
 }

@@ -46,6 +46,12 @@ enum FieldSplitter {
         String(decoding: bytes.extracting(start..<end).bytes, as: UTF8.self)
     }
 
+    /// The text of `bytes[start..<end]` to quote in a message: control characters escaped,
+    /// at most 200 characters.
+    static func quoted(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> String {
+        text(bytes, start, end).escapedForMessage()
+    }
+
     /// A decimal unsigned integer of 1 to 20 digits, or nil.
     @inline(__always)
     static func decimal<T: FixedWidthInteger & UnsignedInteger>(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> T? {

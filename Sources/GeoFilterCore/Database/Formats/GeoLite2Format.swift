@@ -19,14 +19,28 @@ enum GeoLite2Format {
             }
             return directory + "/" + name
         }
-        let countries = try readLocations(path: find("-Locations-en.csv"), collector: &collector)
-        try readBlocks(path: find("-Blocks-IPv4.csv"), countries: countries, choice: choice, into: &collector)
-        try readBlocks(path: find("-Blocks-IPv6.csv"), countries: countries, choice: choice, into: &collector)
+        let limit = collector.options.maximumDecompressedBytes
+        let locations = try InputFile(path: find("-Locations-en.csv"), decompressedLimit: limit)
+        let countries = try readLocations(locations, collector: &collector)
+        try readBlocks(InputFile(path: find("-Blocks-IPv4.csv"), decompressedLimit: limit), countries: countries, choice: choice, into: &collector)
+        try readBlocks(InputFile(path: find("-Blocks-IPv6.csv"), decompressedLimit: limit), countries: countries, choice: choice, into: &collector)
     }
 
+    /// Reads the three files given as inputs: locations, then IPv4 and IPv6 blocks.
+    static func read(
+        locations: InputFile, blocks: [InputFile], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
+    ) throws(GeoFilterError) {
+        let countries = try readLocations(locations, collector: &collector)
+        for input in blocks { try readBlocks(input, countries: countries, choice: choice, into: &collector) }
+    }
+
+    /// The most locations a locations file may list (a Country file has about 250, a City
+    /// file about 130,000), so the table kept while reading blocks stays bounded.
+    static let maximumLocations = 1 << 20
+
     /// geoname_id → country code (nil for continent-only locations).
-    private static func readLocations(path: String, collector: inout GeoRowCollector) throws(GeoFilterError) -> [UInt32: RegionCode?] {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+    private static func readLocations(_ input: InputFile, collector: inout GeoRowCollector) throws(GeoFilterError) -> [UInt32: RegionCode?] {
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []
@@ -41,11 +55,23 @@ enum GeoLite2Format {
                 columns = try headerColumns(bytes, fields, required: ["geoname_id", "country_iso_code"], path: name, line: line)
                 return
             }
-            let id = fields[header["geoname_id"]!]
-            let code = fields[header["country_iso_code"]!]
+            let idColumn = header["geoname_id"]!
+            let codeColumn = header["country_iso_code"]!
+            guard fields.count > Swift.max(idColumn, codeColumn) else {
+                return try collector.malformed(
+                    "expected at least \(Swift.max(idColumn, codeColumn) + 1) fields, found \(fields.count)", file: file,
+                    line: line, field: nil)
+            }
+            let id = fields[idColumn]
+            let code = fields[codeColumn]
             guard let geonameID: UInt32 = FieldSplitter.decimal(bytes, id.start, id.end) else {
                 return try collector.malformed(
-                    "'\(FieldSplitter.text(bytes, id.start, id.end))' is not a geoname id", file: file, line: line, field: "geoname_id")
+                    "'\(FieldSplitter.quoted(bytes, id.start, id.end))' is not a geoname id", file: file, line: line, field: "geoname_id")
+            }
+            if result.count >= maximumLocations && result[geonameID] == nil {
+                throw GeoFilterError(
+                    .limitExceeded, "more than \(maximumLocations) locations; is this the right file?",
+                    location: .init(path: name, line: line))
             }
             if code.start == code.end {
                 result[geonameID] = .some(nil)
@@ -53,7 +79,7 @@ enum GeoLite2Format {
                 result[geonameID] = region
             } else {
                 try collector.malformed(
-                    "'\(FieldSplitter.text(bytes, code.start, code.end))' is not a two-letter country code", file: file, line: line,
+                    "'\(FieldSplitter.quoted(bytes, code.start, code.end))' is not a two-letter country code", file: file, line: line,
                     field: "country_iso_code")
             }
         }
@@ -61,9 +87,9 @@ enum GeoLite2Format {
     }
 
     private static func readBlocks(
-        path: String, countries: [UInt32: RegionCode?], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
+        _ input: InputFile, countries: [UInt32: RegionCode?], choice: GeoLite2CountryChoice, into collector: inout GeoRowCollector
     ) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []
@@ -118,14 +144,17 @@ enum GeoLite2Format {
                 collector.report.ignoredRows += 1
                 return
             }
-            let network = fields[index.network]
+            guard let network = field(index.network) else {
+                return try collector.malformed(
+                    "the row has no network field (column \(index.network + 1))", file: file, line: line, field: "network")
+            }
             let entry: ListEntry?
             do throws(IPAddressParseError.Reason) {
                 guard FieldSplitter.contains(UInt8(ascii: "/"), bytes, network.start, network.end) else { throw .invalidPrefixLength }
                 entry = try ListEntry.parse(line: bytes, from: network.start, to: network.end, maskingHostBits: false)
             } catch {
                 return try collector.malformed(
-                    IPAddressParseError(error, text: FieldSplitter.text(bytes, network.start, network.end)).description,
+                    IPAddressParseError(error, text: FieldSplitter.quoted(bytes, network.start, network.end)).description,
                     file: file, line: line, field: "network")
             }
             switch entry {

@@ -16,7 +16,11 @@ enum IPDenyFormat {
     }
 
     private static func read(path: String, code: RegionCode, into collector: inout GeoRowCollector) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        try read(InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), code: code, into: &collector)
+    }
+
+    static func read(_ input: InputFile, code: RegionCode, into collector: inout GeoRowCollector) throws(GeoFilterError) {
+        var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         try reader.forEachLine { bytes, start, end, line throws(GeoFilterError) in
             let first = trimStart(bytes, start, end)
@@ -30,7 +34,7 @@ enum IPDenyFormat {
                 entry = try ListEntry.parse(line: bytes, from: first, to: last, maskingHostBits: false)
             } catch {
                 return try collector.malformed(
-                    IPAddressParseError(error, text: FieldSplitter.text(bytes, first, last)).description
+                    IPAddressParseError(error, text: FieldSplitter.quoted(bytes, first, last)).description
                         + (error == .invalidPrefixLength ? " (a zone file holds one CIDR per line)" : ""),
                     file: file, line: line, field: nil)
             }

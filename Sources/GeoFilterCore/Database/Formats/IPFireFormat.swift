@@ -10,7 +10,12 @@ enum IPFireFormat {
     }
 
     static func read(path: String, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
-        let input = try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes)
+        try read(
+            InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector,
+            header: &header)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
         var reader = LineReader(input)
         let file = collector.beginFile(reader.name)
         var fields: [(start: Int, end: Int)] = []
@@ -26,12 +31,12 @@ enum IPFireFormat {
                 fields.count >= 3
             else {
                 return try collector.malformed(
-                    "expected LOW,HIGH,COUNTRY, found '\(FieldSplitter.text(bytes, first, last))'", file: file, line: line,
+                    "expected LOW,HIGH,COUNTRY, found '\(FieldSplitter.quoted(bytes, first, last))'", file: file, line: line,
                     field: nil)
             }
             guard let code = regionCode(bytes, fields[2]) else {
                 return try collector.malformed(
-                    "'\(FieldSplitter.text(bytes, fields[2].start, fields[2].end))' is not a two-letter country code",
+                    "'\(FieldSplitter.quoted(bytes, fields[2].start, fields[2].end))' is not a two-letter country code",
                     file: file, line: line, field: "country")
             }
             let low = fields[0]
@@ -68,7 +73,7 @@ enum IPFireFormat {
         _ file: UInt16, _ line: Int
     ) throws(GeoFilterError) {
         try collector.malformed(
-            "'\(FieldSplitter.text(bytes, field.start, field.end))' is not an address", file: file, line: line, field: name)
+            "'\(FieldSplitter.quoted(bytes, field.start, field.end))' is not an address", file: file, line: line, field: name)
     }
 
     private static func reversed(_ collector: inout GeoRowCollector, _ file: UInt16, _ line: Int) throws(GeoFilterError) {
@@ -76,7 +81,7 @@ enum IPFireFormat {
     }
 
     private static func readHeader(_ bytes: Span<UInt8>, _ start: Int, _ end: Int, into header: inout Header) {
-        let text = FieldSplitter.text(bytes, start, end)
+        let text = FieldSplitter.text(bytes, start, end).escapedForMessage()
         if text.hasPrefix("# Generated:") {
             header.generated = String(text.dropFirst("# Generated:".count)).trimmingSpaces
         } else if text.hasPrefix("# License:") {

@@ -14,7 +14,13 @@ enum RIRFormat {
     }
 
     static func read(path: String, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
-        var reader = LineReader(try InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes))
+        try read(
+            InputFile(path: path, decompressedLimit: collector.options.maximumDecompressedBytes), into: &collector,
+            header: &header)
+    }
+
+    static func read(_ input: InputFile, into collector: inout GeoRowCollector, header: inout Header) throws(GeoFilterError) {
+        var reader = LineReader(input)
         let name = reader.name
         let file = collector.beginFile(name)
         var fields: [(start: Int, end: Int)] = []
@@ -28,6 +34,7 @@ enum RIRFormat {
                 return try collector.malformed("too many '|' fields", file: file, line: line, field: nil)
             }
             func text(_ index: Int) -> String { FieldSplitter.text(bytes, fields[index].start, fields[index].end) }
+            func quoted(_ index: Int) -> String { text(index).escapedForMessage() }
             if announced == nil {
                 // The version line: version|registry|serial|records|startdate|enddate|UTCoffset
                 guard fields.count >= 6, isVersion(text(0)), let count = Int(text(3)) else {
@@ -36,7 +43,7 @@ enum RIRFormat {
                         location: .init(path: name, line: line))
                 }
                 announced = count
-                header.registries.append(text(1))
+                header.registries.append(quoted(1))
                 if let date = CivilDate.parseDay(text(5)) { header.endDate = max(header.endDate ?? date, date) }
                 return
             }
@@ -51,14 +58,14 @@ enum RIRFormat {
             let status = text(6)
             guard type == "ipv4" || type == "ipv6", status == "allocated" || status == "assigned" else {
                 guard ["asn", "ipv4", "ipv6"].contains(type) else {
-                    return try collector.malformed("'\(type)' is not a record type (asn, ipv4, ipv6)", file: file, line: line, field: "type")
+                    return try collector.malformed("'\(type.escapedForMessage())' is not a record type (asn, ipv4, ipv6)", file: file, line: line, field: "type")
                 }
                 collector.report.ignoredRows += 1
                 return
             }
             guard let code = regionCode(bytes, fields[1]) else {
                 return try collector.malformed(
-                    "'\(text(1))' is not a two-letter country code", file: file, line: line, field: "cc")
+                    "'\(quoted(1))' is not a two-letter country code", file: file, line: line, field: "cc")
             }
             let startField = fields[3]
             let valueField = fields[4]
@@ -70,7 +77,7 @@ enum RIRFormat {
                     UInt64(low) + count - 1 <= UInt64(UInt32.max)
                 else {
                     return try collector.malformed(
-                        "'\(text(4))' is not an address count that fits after \(text(3))", file: file, line: line, field: "value")
+                        "'\(quoted(4))' is not an address count that fits after \(quoted(3))", file: file, line: line, field: "value")
                 }
                 try collector.add(low, UInt32(UInt64(low) + count - 1), code, file: file, line: line)
             } else {
@@ -78,12 +85,12 @@ enum RIRFormat {
                     return try RangeRow.bad(bytes, startField, "start", &collector, file, line)
                 }
                 guard let length: UInt8 = FieldSplitter.decimal(bytes, valueField.start, valueField.end), length <= 128 else {
-                    return try collector.malformed("'\(text(4))' is not an IPv6 prefix length", file: file, line: line, field: "value")
+                    return try collector.malformed("'\(quoted(4))' is not an IPv6 prefix length", file: file, line: line, field: "value")
                 }
                 let hostMask = UInt128.hostMask(prefixLength: Int(length))
                 guard low & hostMask == 0 else {
                     return try collector.malformed(
-                        "\(text(3))/\(length) has bits set beyond the prefix length", file: file, line: line, field: "start")
+                        "\(quoted(3))/\(length) has bits set beyond the prefix length", file: file, line: line, field: "start")
                 }
                 try collector.add(low, low | hostMask, code, file: file, line: line)
             }
