@@ -114,3 +114,34 @@ struct MMDBWriterTests {
         #expect(checkedByMMDBLookup >= 9 * Swift.min(Self.mmdblookupSample, 5000))
     }
 }
+
+/// A world-size database: tor-geoipdb's ranges (1.16 million networks) written by mmdb-writer,
+/// walked into a GeoDatabase that must equal the one read from the text files (less Tor's `??`
+/// rows, which the script leaves out). Writing takes a minute or more of Python, so this runs
+/// only with GEOFILTER_MMDB_WORLD=1.
+@Suite(
+    "A world-size MaxMind DB from tor-geoipdb",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["GEOFILTER_MMDB_WORLD"] == "1" && writerAvailable
+            && FileManager.default.fileExists(atPath: "/usr/share/tor/geoip6"),
+        "set GEOFILTER_MMDB_WORLD=1 (needs python3, PyPI access and Debian tor-geoipdb)"))
+struct MMDBWorldTests {
+    @Test("Walked into the same database as the IPFire text files")
+    func world() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("geofilter-mmdb-world-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("tor.mmdb").path
+        try runWriter(["--tor", path, "/usr/share/tor/geoip", "/usr/share/tor/geoip6"])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let fromMMDB = try GeoDatabase.load(.mmdb(path: path))
+        print("MMDB world walk into a GeoDatabase (debug build): \(clock.now - start)")
+        let fromText = try GeoDatabase.load(.ipfire(ipv4: "/usr/share/tor/geoip", ipv6: "/usr/share/tor/geoip6"))
+        let unknown = RegionCode(dataCode: "??")!
+        #expect(fromMMDB.regions == fromText.regions.filter { $0 != unknown })
+        for region in fromMMDB.regions {
+            #expect(fromMMDB.addresses(of: region) == fromText.addresses(of: region), "\(region)")
+        }
+    }
+}
