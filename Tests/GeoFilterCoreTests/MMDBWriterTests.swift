@@ -37,8 +37,9 @@ private let writerAvailable = TestPaths.isCI || (onPath("python3") && onPath("mm
     "MaxMind DB files from an independent writer",
     .enabled(if: writerAvailable, "needs python3 (with pip access to PyPI) and mmdblookup (Debian mmdb-bin)"))
 struct MMDBWriterTests {
-    /// mmdblookup is one process per lookup (about 7 ms): this many per database by default.
-    static let mmdblookupSample = Int(ProcessInfo.processInfo.environment["GEOFILTER_MMDBLOOKUP_SAMPLE"] ?? "") ?? 500
+    /// mmdblookup is one process per lookup (about 7 ms, two at a time: 10,000 lookups in each
+    /// of the 9 databases take about 90 s here); GEOFILTER_MMDBLOOKUP_SAMPLE lowers the count.
+    static let mmdblookupSample = Int(ProcessInfo.processInfo.environment["GEOFILTER_MMDBLOOKUP_SAMPLE"] ?? "") ?? 10_000
 
     @Test("IPv4-only, IPv6 and IPv4-mapped layouts, 24/28/32-bit records: networks, countries and lookups")
     func writtenDatabases() throws {
@@ -51,6 +52,7 @@ struct MMDBWriterTests {
         let databases = try #require(manifest["databases"] as? [[String: Any]])
         #expect(databases.count == 9)
         var compared = 0
+        var flattened = 0
         var checkedByMMDBLookup = 0
         for entry in databases {
             let path = try #require(entry["path"] as? String)
@@ -96,6 +98,7 @@ struct MMDBWriterTests {
                     address = .v4(four)
                 }
                 let lookup = try #require(result, "\(text) in \(path)")
+                compared += 1
                 let foundCode = try lookup.dataOffset.flatMap { offset throws(GeoFilterError) in
                     try MMDBFormat.country(reader.data, at: offset, choice: .located)
                 }
@@ -107,17 +110,20 @@ struct MMDBWriterTests {
                     continue
                 }
                 #expect(database.lookup(address)?.region.description == code, "\(text) in \(path) (database)")
-                compared += 1
+                flattened += 1
             }
         }
-        print("MMDB writer tests: \(compared) lookups compared with maxminddb, \(checkedByMMDBLookup) of them also with mmdblookup")
+        print(
+            "MMDB writer tests: \(compared) reader lookups equal to maxminddb's (\(checkedByMMDBLookup) also checked against mmdblookup), "
+                + "\(flattened) also equal in the flattened GeoDatabase")
         #expect(checkedByMMDBLookup >= 9 * Swift.min(Self.mmdblookupSample, 5000))
     }
 }
 
 /// A world-size database: tor-geoipdb's ranges (1.16 million networks) written by mmdb-writer,
-/// walked into a GeoDatabase that must equal the one read from the text files (less Tor's `??`
-/// rows, which the script leaves out). Writing takes a minute or more of Python, so this runs
+/// walked into a GeoDatabase that must equal the one read from the text files, less Tor's `??`
+/// rows (the script leaves them out) and 2002::/16 (JP in tor-geoipdb; the script aliases it to
+/// the IPv4 tree, as MaxMind's writer does, so it is not country data in the file). Writing takes a minute or more of Python, so this runs
 /// only with GEOFILTER_MMDB_WORLD=1.
 @Suite(
     "A world-size MaxMind DB from tor-geoipdb",
@@ -140,8 +146,9 @@ struct MMDBWorldTests {
         let fromText = try GeoDatabase.load(.ipfire(ipv4: "/usr/share/tor/geoip", ipv6: "/usr/share/tor/geoip6"))
         let unknown = RegionCode(dataCode: "??")!
         #expect(fromMMDB.regions == fromText.regions.filter { $0 != unknown })
+        let sixToFour = try CIDRSet(parsing: ["2002::/16"])
         for region in fromMMDB.regions {
-            #expect(fromMMDB.addresses(of: region) == fromText.addresses(of: region), "\(region)")
+            #expect(fromMMDB.addresses(of: region) == fromText.addresses(of: region).subtracting(sixToFour), "\(region)")
         }
     }
 }

@@ -129,7 +129,7 @@ struct MMDBDecoder {
             guard position + extra <= end else { throw error(offset, "the size runs past the end of the \(section)") }
             var value = 0
             for index in 0..<extra { value = value << 8 | Int(bytes[position + index]) }
-            size = [29, 285, 65_821][extra - 1] + value
+            size = (extra == 1 ? 29 : extra == 2 ? 285 : 65_821) + value
             position += extra
         }
         let payloadBytes: Int
