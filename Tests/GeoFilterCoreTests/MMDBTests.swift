@@ -319,6 +319,35 @@ struct MMDBTests {
         let bombError = try #require(Self.exercise(try MiniMMDB.file(data: shifted)))
         #expect(bombError.message.contains("expands") || bombError.message.contains("pointer"), "\(bombError)")
     }
+
+    @Test("2,048 distinct records that all point into one 60,000-entry map: an error, not quadratic work")
+    func sharedLargeMap() throws {
+        var data = MiniMMDB.string("k")  // offset 0: the one key
+        let big = data.count
+        data += [0xFE, UInt8((60_000 - 285) >> 8), UInt8((60_000 - 285) & 0xFF)]  // map of 60,000 entries
+        for _ in 0..<60_000 { data += [0x20, 0x00, 0x00, 0x07] }  // "k" (pointer): false
+        var records: [Int] = []
+        for _ in 0..<2048 {
+            records.append(data.count)
+            data += [0xE1] + MiniMMDB.string("country") + [0x20, UInt8(big)]  // {"country": <pointer to the big map>}
+        }
+        // A full binary tree of depth 11: node i's children are 2i+1 and 2i+2; the last level points at the records.
+        var nodes: [(Int, Int)] = []
+        for index in 0..<2047 {
+            if index < 1023 {
+                nodes.append((2 * index + 1, 2 * index + 2))
+            } else {
+                let leaf = 2 * (index - 1023)
+                nodes.append((-1 - records[leaf], -1 - records[leaf + 1]))
+            }
+        }
+        let path = try MiniMMDB.file(data: data, records: nodes)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = #expect(throws: GeoFilterError.self) { try GeoDatabase.load(.mmdb(path: path)) }
+        #expect(error?.message.contains("too much work") == true, "\(String(describing: error))")
+        #expect(clock.now - start < .seconds(30))
+    }
 }
 
 /// Writes tiny MaxMind DB files by hand (24-bit records, IPv4 tree).
@@ -340,7 +369,7 @@ enum MiniMMDB {
         return result
     }
 
-    /// A file: `records` (left, right) per node, where -1 means "the data record at offset 0";
+    /// A file: `records` (left, right) per node, where -1 - n means "the data record at offset n";
     /// default one node with both halves pointing at it.
     static func file(data: [UInt8], records: [(Int, Int)]? = nil, nodeCount: Int? = nil) throws -> String {
         let nodes = records ?? [(-1, -1)]
@@ -348,7 +377,7 @@ enum MiniMMDB {
         var bytes: [UInt8] = []
         for (left, right) in nodes {
             for value in [left, right] {
-                let v = value < 0 ? count + 16 : value
+                let v = value < 0 ? count + 16 + (-value - 1) : value
                 bytes += [UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
             }
         }

@@ -55,6 +55,16 @@ struct MMDBDecoder {
     /// The file's name for messages, and which section this is.
     let path: String
     let section: String
+    /// When set, every field header read costs one unit of it, and running out is an error:
+    /// the walk sets it so that records crafted to make the same large map be scanned again
+    /// and again (through pointers) end in an error instead of quadratic work.
+    var budget: WorkBudget?
+
+    /// A count of work left, shared by the copies of a decoder.
+    final class WorkBudget {
+        var remaining: Int
+        init(_ remaining: Int) { self.remaining = remaining }
+    }
 
     /// The deepest nesting of maps, arrays and followed pointers accepted (libmaxminddb's).
     static let maximumDepth = 512
@@ -93,6 +103,12 @@ struct MMDBDecoder {
     /// Reads the control byte(s) at `offset`.
     @inline(__always)
     func header(at offset: Int) throws(GeoFilterError) -> Header {
+        if let budget {
+            budget.remaining -= 1
+            guard budget.remaining >= 0 else {
+                throw error(offset, "reading the records takes too much work (the same large maps are reached again and again)")
+            }
+        }
         let control = try byte(offset, for: offset)
         var position = offset + 1
         var type = control >> 5
@@ -168,6 +184,12 @@ struct MMDBDecoder {
         let target = try header(at: start + first.size)
         guard target.kind != .pointer else { throw error(offset, "a pointer points to another pointer") }
         return (target, first.next)
+    }
+
+    /// The offset of the field a pointer at `offset` points to; `offset` itself for other fields.
+    func resolved(_ offset: Int) throws(GeoFilterError) -> Int {
+        let first = try header(at: offset)
+        return first.kind == .pointer ? start + first.size : offset
     }
 
     /// The offset after the field at `offset`, without following pointers (linear in the

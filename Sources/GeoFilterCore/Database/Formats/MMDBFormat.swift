@@ -30,13 +30,18 @@ enum MMDBFormat {
         let reader = try MMDBReader(path: path, limit: collector.options.maximumDecompressedBytes)
         let file = collector.beginFile(reader.path)
         var cache: [Int: RegionCode?] = [:]
-        try reader.walk { family, value, prefixLength, offset throws(GeoFilterError) in
+        // Legitimate files need a few header reads per data byte; a generous budget stops crafted ones.
+        var data = reader.data
+        data.budget = MMDBDecoder.WorkBudget(64 * reader.bytes.count + (1 << 22))
+        try reader.walk { family, value, prefixLength, record throws(GeoFilterError) in
             let code: RegionCode?
+            // Records that are pointers to one shared map are decoded once, too.
+            let offset = try data.resolved(record)
             if let known = cache[offset] {
                 code = known
             } else {
                 do throws(GeoFilterError) {
-                    code = try country(reader.data, at: offset, choice: choice)
+                    code = try country(data, at: offset, choice: choice)
                 } catch {
                     guard collector.options.lenient, error.code == .invalidInput else { throw error }
                     collector.report.skip(.init(location: .init(path: reader.path), message: error.message))
