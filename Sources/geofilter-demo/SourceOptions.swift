@@ -8,7 +8,7 @@ struct SourceOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Where the country data comes from.",
-            discussion: "bundled (default) | dbip-csv:PATH | geolite2-csv:DIR[,registered|represented] | rir:PATH[,PATH...] | ipdeny:DIR | ipfire:V4PATH[,V6PATH] | snapshot:PATH",
+            discussion: "bundled (default) | dbip-csv:PATH | geolite2-csv:DIR[,registered|represented] | rir:PATH[,PATH...] | ipdeny:DIR | ipfire:V4PATH[,V6PATH] | mmdb:PATH[,registered|represented] | snapshot:PATH",
             valueName: "SPEC"))
     var source = "bundled"
 

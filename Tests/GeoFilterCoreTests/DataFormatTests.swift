@@ -217,6 +217,6 @@ struct MalformedRowTests {
         #expect(try DataSource(spec: "dbip-csv:/x.csv.gz").description == "dbip-csv:/x.csv.gz")
         #expect(throws: GeoFilterError.self) { try DataSource(spec: "nonsense") }
         #expect(throws: GeoFilterError.self) { try DataSource(spec: "ipfire:") }
-        #expect((try? DataSource(spec: "mmdb:/x.mmdb")) == nil)
+        #expect(try DataSource(spec: "mmdb:/x.mmdb") == .mmdb(path: "/x.mmdb"))
     }
 }

@@ -21,12 +21,17 @@ public enum DataSource: Sendable, Hashable, CustomStringConvertible {
     /// A directory of ipdeny zone files (`cc.zone` or `cc-aggregated.zone`, IPv4 and IPv6),
     /// also in subdirectories one level down.
     case ipdeny(directory: String)
+    /// A MaxMind DB file (`.mmdb`, optionally gzip-compressed): GeoLite2/GeoIP2 Country or
+    /// City, DB-IP Country Lite, or a database with a top-level `country_code`; `country`
+    /// chooses the located, registered or represented country.
+    case mmdb(path: String, country: GeoLite2CountryChoice = .located)
 
     /// Parses a SPEC: `bundled`, `snapshot:PATH`, `dbip-csv:PATH`, `geolite2-csv:DIR`
     /// (`geolite2-csv:DIR,registered` or `,represented` to choose the country),
-    /// `rir:PATH[,PATH...]`, `ipdeny:DIR`, `ipfire:V4PATH[,V6PATH]`.
+    /// `rir:PATH[,PATH...]`, `ipdeny:DIR`, `ipfire:V4PATH[,V6PATH]`, `mmdb:PATH`
+    /// (`mmdb:PATH,registered` or `,represented`).
     ///
-    /// - Throws: ``GeoFilterError`` saying which forms exist (`mmdb:` is not supported yet).
+    /// - Throws: ``GeoFilterError`` saying which forms exist.
     public init(spec: String) throws(GeoFilterError) {
         if spec == "bundled" {
             self = .bundled
@@ -51,7 +56,10 @@ public enum DataSource: Sendable, Hashable, CustomStringConvertible {
             guard let choice else { throw Self.invalid(spec) }
             self = .geoLite2CSV(directory: parts[0], country: choice)
         case "mmdb":
-            throw GeoFilterError(.unsupported, "the MaxMind DB (mmdb) source is not supported yet; use geolite2-csv: or dbip-csv:")
+            guard parts.count <= 2 else { throw Self.invalid(spec) }
+            let choice = parts.count == 2 ? GeoLite2CountryChoice(rawValue: parts[1]) : .located
+            guard let choice else { throw Self.invalid(spec) }
+            self = .mmdb(path: parts[0], country: choice)
         default:
             throw Self.invalid(spec)
         }
@@ -60,7 +68,7 @@ public enum DataSource: Sendable, Hashable, CustomStringConvertible {
     private static func invalid(_ spec: String) -> GeoFilterError {
         GeoFilterError(
             .invalidInput,
-            "'\(spec)' is not a data source; use bundled, dbip-csv:PATH, geolite2-csv:DIR[,registered|represented], rir:PATH[,PATH...], ipdeny:DIR, ipfire:V4PATH[,V6PATH] or snapshot:PATH")
+            "'\(spec)' is not a data source; use bundled, dbip-csv:PATH, geolite2-csv:DIR[,registered|represented], rir:PATH[,PATH...], ipdeny:DIR, ipfire:V4PATH[,V6PATH], mmdb:PATH[,registered|represented] or snapshot:PATH")
     }
 
     /// The SPEC text of this source.
@@ -73,6 +81,7 @@ public enum DataSource: Sendable, Hashable, CustomStringConvertible {
         case .geoLite2CSV(let directory, let choice): "geolite2-csv:\(directory)" + (choice == .located ? "" : ",\(choice.rawValue)")
         case .rir(let paths): "rir:" + paths.joined(separator: ",")
         case .ipdeny(let directory): "ipdeny:\(directory)"
+        case .mmdb(let path, let choice): "mmdb:\(path)" + (choice == .located ? "" : ",\(choice.rawValue)")
         }
     }
 }

@@ -56,6 +56,9 @@ extension GeoDatabase {
                     version: header.endDate.map(CivilDate.isoDate), generatedAt: header.endDate,
                     licence: "RIR statistics: free to use, no warranty",
                     attribution: "Delegation data of the Regional Internet Registries (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"))
+        case .mmdb(let path, let choice):
+            let header = try MMDBFormat.read(path: path, choice: choice, into: &collector)
+            return GeoDatabase(collector: collector, provenance: header.provenance(choice: choice))
         case .ipdeny(let directory):
             try IPDenyFormat.read(directory: directory, into: &collector)
             return GeoDatabase(
