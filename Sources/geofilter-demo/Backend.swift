@@ -76,6 +76,19 @@ extension GeoFilterDemo {
         @Flag(name: .long, help: "Print a JSON object (digest, mode, countries, sets, counters).")
         var json = false
 
+        /// What is not in order: an interrupted apply, damage, leftovers (nothing when enforced and tidy).
+        static func stateLines(_ status: FirewallStatus) -> [String] {
+            var lines: [String] = []
+            if status.state != .enforced {
+                let families = status.familyDigests.sorted { $0.key < $1.key }.map { "\($0.key) sha256:\($0.value)" }
+                lines.append("state:     \(status.state)" + (families.isEmpty ? "" : " (enforced: \(families.joined(separator: ", ")))"))
+            }
+            if let pending = status.pendingDigest { lines.append("pending:   sha256:\(pending) (an apply was interrupted; apply again)") }
+            lines += status.problems.map { "problem:   \($0)" }
+            if !status.leftovers.isEmpty { lines.append("leftovers: \(status.leftovers.joined(separator: " ")) (the next apply removes them)") }
+            return lines
+        }
+
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
                 let status = try backendOptions.make().status()
@@ -88,7 +101,8 @@ extension GeoFilterDemo {
                     return
                 }
                 guard status.installed else {
-                    try FileOutput.standardOutput.write("no GeoFilter plan is installed (\(status.backend))\n")
+                    let lines = ["no GeoFilter plan is installed (\(status.backend))"] + Self.stateLines(status)
+                    try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
                     return
                 }
                 var lines = [
@@ -101,6 +115,7 @@ extension GeoFilterDemo {
                 ]
                 lines += status.counters.map { "  \($0.chain) \($0.rule): \($0.packets) packets, \($0.bytes) bytes" }
                 lines += status.countryCounters.map { "  country \($0.country): \($0.packets) packets, \($0.bytes) bytes" }
+                lines += Self.stateLines(status)
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
             }
         }

@@ -92,9 +92,11 @@ struct KillLink {
     }
 }
 
-/// `geofilter-demo` beside the test bundle in the build folder.
+/// `geofilter-demo` beside the test bundle in the build folder (or GEOFILTER_DEMO).
 enum DemoExecutable {
     static var path: String {
+        // A copy elsewhere keeps a long run independent of rebuilds.
+        if let path = ProcessInfo.processInfo.environment["GEOFILTER_DEMO"], !path.isEmpty { return path }
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("geofilter-demo").path), folder.path != "/" {
             folder = folder.deletingLastPathComponent()
@@ -265,8 +267,11 @@ struct ApplyKillTests {
             let old = current
             tally.rounds += 1
             let arguments = ["apply"] + target.arguments + ["--backend", "\(kind)", "--netns", link.server]
-            let delay = Double.random(in: 0...(window[target.name] ?? 0.5) * 1.2)
-            let exit = try Self.runKilled(arguments, lockPath: lockPath, after: delay)
+            // Half the kills at a random time of the kernel work; for ipset, the other half
+            // just after the apply started its k-th iptables-restore (where rules change).
+            let helper = kind == .ipset && round % 2 == 1 ? Int.random(in: 1...4) : nil
+            let delay = helper != nil ? Double.random(in: 0...0.04) : Double.random(in: 0...(window[target.name] ?? 0.5) * 1.2)
+            let exit = try Self.runKilled(arguments, lockPath: lockPath, afterHelper: helper, after: delay)
             Self.waitForOrphans(link.server)
             if exit == 128 + SIGKILL || exit == SIGKILL {
                 tally.killed += 1
@@ -279,7 +284,7 @@ struct ApplyKillTests {
 
             // Packets: China is dropped by both plans; India tells which plan each family enforces.
             let dropped = link.dropped(KillLink.clientAddresses)
-            let label = "round \(round) \(old.name)->\(target.name) after \(String(format: "%.3f", delay)) s"
+            let label = "round \(round) \(old.name)->\(target.name) \(helper.map { "at restore \($0) + " } ?? "")\(String(format: "%.3f", delay)) s"
             if dropped[KillLink.cn4] != true || dropped[KillLink.cn6] != true {
                 tally.failOpen += 1
                 tally.findings.append("\(label): FAIL-OPEN \(dropped)")
@@ -364,8 +369,10 @@ struct ApplyKillTests {
     }
 
     /// Starts the demo and kills it `delay` seconds after it took the apply lock (after
-    /// `delay` from the start without a lock path). Returns its exit status (128 + 9, or 9 when Foundation reaped it: killed).
-    static func runKilled(_ arguments: [String], lockPath: String? = nil, after delay: Double) throws -> Int32 {
+    /// `delay` from the start without a lock path), or after it started its `afterHelper`-th
+    /// `iptables-restore`/`ip6tables-restore`. Returns its exit status (128 + 9, or 9 when
+    /// Foundation reaped it: killed).
+    static func runKilled(_ arguments: [String], lockPath: String? = nil, afterHelper: Int? = nil, after delay: Double) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DemoExecutable.path)
         process.arguments = arguments
@@ -379,9 +386,28 @@ struct ApplyKillTests {
             let mark = "\(pid)\n"
             while process.isRunning, (try? String(contentsOfFile: lockPath, encoding: .utf8)) != mark { usleep(500) }
         }
+        if let afterHelper {
+            var seen: Set<String> = []
+            while process.isRunning, seen.count < afterHelper {
+                for child in children(of: pid) where !seen.contains(child) {
+                    let command = FileManager.default.contents(atPath: "/proc/\(child)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    if command.contains("tables-restore") { seen.insert(child) }
+                }
+                usleep(300)
+            }
+        }
         if delay > 0 { usleep(UInt32(delay * 1_000_000)) }
         kill(pid, SIGKILL)
         return waitForExit(process)
+    }
+
+    /// The pids of a process's children (every thread's).
+    static func children(of pid: pid_t) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task in
+            (FileManager.default.contents(atPath: "/proc/\(pid)/task/\(task)/children").map { String(decoding: $0, as: UTF8.self) } ?? "")
+                .split(separator: " ").map(String.init)
+        }
     }
 
     /// Waits until no helper program a killed demo started (`nsenter --net=... iptables-restore`)

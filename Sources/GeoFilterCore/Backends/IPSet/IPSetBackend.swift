@@ -168,13 +168,15 @@ public struct IPSetBackend: FirewallBackend {
         }
     }
 
-    /// What is not part of any family's live generation: generation chains nothing jumps to,
-    /// and our sets no live chain uses (meta temporaries included).
+    /// What no dispatcher refers to: generation chains, and our sets of other generations
+    /// (meta temporaries included). Nothing of it is referenced by a rule packets traverse.
     func leftovers(_ view: IPSetKernelView) -> (chains: [IPAddressFamily: [String]], sets: [String]) {
         var chains: [IPAddressFamily: [String]] = [:]
+        var kept: [IPAddressFamily: Set<String>] = [:]
         for family in IPAddressFamily.allCases {
-            let live = view.liveGeneration(family).map { chainName(generation: $0) }
-            chains[family] = (view.tables[family]?.generationChains.keys.filter { $0 != live } ?? []).sorted()
+            kept[family] = view.tables[family]?.referencedGenerations ?? []
+            let keptChains = Set(kept[family]!.map { chainName(generation: $0) })
+            chains[family] = (view.tables[family]?.generationChains.keys.filter { !keptChains.contains($0) } ?? []).sorted()
         }
         var sets: [String] = []
         for name in view.sets.keys.sorted() {
@@ -184,7 +186,7 @@ public struct IPSetBackend: FirewallBackend {
                 continue
             }
             let family: IPAddressFamily = parsed.base.hasSuffix("4") ? .ipv4 : .ipv6
-            if view.liveGeneration(family) != parsed.generation { sets.append(name) }
+            if !(kept[family]?.contains(parsed.generation) ?? false) { sets.append(name) }
         }
         return (chains, sets)
     }

@@ -86,6 +86,22 @@ struct IPTablesState {
         return chainRules.contains { $0.contains(" -j \(chain)-") } ? nil : ""
     }
 
+    /// The generations the dispatcher's rules refer to (`""` when it holds a plan's rules
+    /// itself), whether or not anything jumps to it: their chains and sets are not leftovers.
+    var referencedGenerations: Set<String> {
+        guard hasChain, !chainRules.isEmpty else { return [] }
+        let marker = " -j \(chain)-"
+        var found: Set<String> = []
+        for rule in chainRules {
+            if let range = rule.firstRange(of: marker) {
+                found.insert(String(rule[range.upperBound...].prefix { $0 != " " }))
+            } else {
+                found.insert("")
+            }
+        }
+        return found
+    }
+
     /// The rules of a generation's chain (`""`: the dispatcher's own, the layout before
     /// generations), or nil when the chain does not exist.
     func rules(ofGeneration generation: String) -> [String]? {
