@@ -179,6 +179,19 @@ extension GeoFilterDemo {
         @Flag(name: .long, help: "Print a JSON object (digest, mode, countries, sets, counters).")
         var json = false
 
+        /// What is not in order: an interrupted apply, damage, leftovers (nothing when enforced and tidy).
+        static func stateLines(_ status: FirewallStatus) -> [String] {
+            var lines: [String] = []
+            if status.state != .enforced {
+                let families = status.familyDigests.sorted { $0.key < $1.key }.map { "\($0.key) sha256:\($0.value)" }
+                lines.append("state:     \(status.state)" + (families.isEmpty ? "" : " (enforced: \(families.joined(separator: ", ")))"))
+            }
+            if let pending = status.pendingDigest { lines.append("interrupted: sha256:\(pending) (an apply was interrupted; apply again)") }
+            lines += status.problems.map { "problem:   \($0)" }
+            if !status.leftovers.isEmpty { lines.append("leftovers: \(status.leftovers.joined(separator: " ")) (the next apply removes them)") }
+            return lines
+        }
+
         func run() throws {
             try reportingErrors { () throws(GeoFilterError) in
                 let enforcer = backendOptions.enforcer()
@@ -196,7 +209,8 @@ extension GeoFilterDemo {
                     return
                 }
                 guard status.installed else {
-                    try FileOutput.standardOutput.write("no GeoFilter plan is installed (\(status.backend))\n")
+                    let lines = ["no GeoFilter plan is installed (\(status.backend))"] + Self.stateLines(status)
+                    try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
                     return
                 }
                 var lines = [
@@ -220,6 +234,7 @@ extension GeoFilterDemo {
                     lines.append(
                         "pending:   sha256:\(pending.digest) unconfirmed, \(Int(pending.secondsLeft.rounded(.up))) s left; then \(back) (geofilter-demo confirm \(backendOptions.arguments.joined(separator: " ")))")
                 }
+                lines += Self.stateLines(status)
                 try FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
             }
         }

@@ -53,7 +53,9 @@ struct IPSetBackendTests {
         #expect(status.digest == blockPlan.digest && status.mode == .blockSelected && status.countries == ["CN", "JP"])
         #expect(status.counters.first { $0.rule == "geo4" }?.packets ?? 0 >= 1, "\(status.counters)")
         #expect(status.counters.first { $0.rule == "geo6" }?.packets ?? 0 >= 1, "\(status.counters)")
-        #expect(status.sets.first { $0.name == "geofilter-geo4" }?.elements == blockPlan.hashNetLayout(.geo, .ipv4).entries)
+        #expect(status.sets.first { $0.name.hasPrefix("geofilter-geo4-") }?.elements == blockPlan.hashNetLayout(.geo, .ipv4).entries)
+        #expect(status.state == .enforced && status.leftovers.isEmpty && status.problems.isEmpty && status.pendingDigest == nil)
+        #expect(status.familyDigests == ["ipv4": blockPlan.digest, "ipv6": blockPlan.digest])
 
         // The same countries, with the CN address trusted and the JP network a provider.
         let exempt = try plan(.blockSelected, "CN,JP", trusted: ["1.0.1.1/32"], providers: ["2001:2::/48"])
@@ -62,8 +64,10 @@ struct IPSetBackendTests {
         #expect(try link.ping(from: "1.0.1.1") && link.ping(from: "2001:2::1"))
         #expect(try link.ping(from: "1.0.0.1"))  // AU still passes
         #expect(try backend.apply(exempt) == .unchanged(digest: exempt.digest))
-        // No temporary set is left behind.
-        #expect(try !link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+        // No set of an older generation is left behind: the meta set and the plan's sets.
+        let listed = try link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.split(separator: "\n")
+        #expect(listed.count == exempt.setRoles.count * 2 + 1, "\(listed)")
+        #expect(try backend.status().leftovers.isEmpty)
     }
 
     @Test("Allow-only mode drops non-allowed countries and passes private space; IPv4 and IPv6")
@@ -103,7 +107,7 @@ struct IPSetBackendTests {
             let backend = IPSetBackend(namespace: .named(namespace.name))
             _ = try backend.apply(plan)
             for family in IPAddressFamily.allCases {
-                let listed = try listedSet(namespace, backend.setName(.geo, family))
+                let listed = try listedSet(namespace, try #require(try backend.liveSetName(.geo, family)))
                 #expect(listed.set == plan.addresses(of: .geo, family, for: .prefixes), "\(family)")
                 #expect(listed.entries == plan.addresses(of: .geo, family, for: .prefixes).networkCount(family))
             }
@@ -126,12 +130,12 @@ struct IPSetBackendTests {
         var backend = IPSetBackend(namespace: .named(link.server.name))
         let small = try plan(.blockSelected, "CN")
         _ = try backend.apply(small)
-        let header = try link.server.run("/usr/sbin/ipset", ["list", "-t", "geofilter-geo4"]).output
+        let header = try link.server.run("/usr/sbin/ipset", ["list", "-t", try #require(try backend.liveSetName(.geo, .ipv4))]).output
         #expect(header.contains("maxelem 65536"))
         let big = try allButSix.get()
         #expect(big.hashNetLayout(.geo, .ipv4).entries > 65_536)
         #expect(try backend.apply(big) == .applied(digest: big.digest))
-        let grown = try link.server.run("/usr/sbin/ipset", ["list", "-t", "geofilter-geo4"]).output
+        let grown = try link.server.run("/usr/sbin/ipset", ["list", "-t", try #require(try backend.liveSetName(.geo, .ipv4))]).output
         #expect(IPSetBackend.entryCount(grown) == big.hashNetLayout(.geo, .ipv4).entries, "\(grown)")
 
         // Back to the small plan, then a failing fill.
@@ -143,10 +147,11 @@ struct IPSetBackendTests {
         let error = #expect(throws: GeoFilterError.self) { try backend.apply(failing) }
         #expect(error?.code == .kernel && error?.message.contains("Hash is full") == true, "\(String(describing: error))")
         #expect((error?.underlying as? IPSetFailure)?.kind == .hashFull, "the class comes from the kernel's code")
-        #expect(try backend.status().digest == small.digest)
+        let afterFailure = try backend.status()
+        #expect(afterFailure.digest == small.digest && afterFailure.state == .enforced && afterFailure.pendingDigest == nil)
+        #expect(afterFailure.leftovers.isEmpty, "the new generation's sets are destroyed: \(afterFailure.leftovers)")
         #expect(try !link.ping(from: "1.0.1.1"))  // CN still blocked
         #expect(try link.ping(from: "1.0.0.1"))  // AU not blocked: the failed plan is not in force
-        #expect(try !link.server.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
         backend.injectFillFault = false
         #expect(try backend.apply(failing) == .applied(digest: failing.digest))
         #expect(try !link.ping(from: "1.0.0.1") && link.ping(from: "1.0.1.1"))
@@ -161,10 +166,11 @@ struct IPSetBackendTests {
         _ = try backend.apply(plan)
         for family in IPAddressFamily.allCases {
             let layout = plan.hashNetLayout(.geo, family, reduction: .standard)
-            let listed = try listedSet(namespace, backend.setName(.geo, family))
+            let live = try #require(try backend.liveSetName(.geo, family))
+            let listed = try listedSet(namespace, live)
             #expect(listed.set == plan.addresses(of: .geo, family, for: .prefixes))
             #expect(listed.entries == layout.entries)
-            let lengths = Set(try namespace.run("/usr/sbin/ipset", ["save", backend.setName(.geo, family)]).output
+            let lengths = Set(try namespace.run("/usr/sbin/ipset", ["save", live]).output
                 .split(separator: "\n").filter { $0.hasPrefix("add ") }.map { line in
                     // ipset writes a full-length prefix as a bare address.
                     line.contains("/") ? String(line.split(separator: "/").last!) : family == .ipv4 ? "32" : "128"
@@ -301,7 +307,7 @@ struct IPSetBackendTests {
         #expect(digests.count == 4 && digests.allSatisfy { digest in plans.contains { $0.digest == digest } }, "\(digests)")
         let status = try backend.status()
         #expect(plans.contains { $0.digest == status.digest })
-        #expect(try !namespace.run("/usr/sbin/ipset", ["list", "-n"]).output.contains("-new"))
+        #expect(status.state == .enforced && status.leftovers.isEmpty, "\(status)")
         #expect(try backend.remove())
     }
 

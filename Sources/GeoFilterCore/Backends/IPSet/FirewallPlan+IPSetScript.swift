@@ -32,9 +32,14 @@ extension FirewallPlan {
     /// lines. "Accept" rules `RETURN`, so the host's own rules still apply to what passes.
     /// With `dropRules` false, only the accept rules (a chain that drops nothing).
     public func iptablesRules(_ family: IPAddressFamily, names: KernelNames = .standard, dropRules: Bool = true) -> [String] {
-        let chain = names.chain
+        iptablesRules(family, chain: names.chain, setName: { names.setPrefix + $0.name(family) }, dropRules: dropRules)
+    }
+
+    /// The rules for a chain named `chain` whose rules reference the sets `setName` names (the
+    /// ipset backend's generation names, `geofilter-geo4-k3x9q2`).
+    func iptablesRules(_ family: IPAddressFamily, chain: String, setName: (PlanSet) -> String, dropRules: Bool = true) -> [String] {
         var out: [String] = []
-        func set(_ role: PlanSet) -> String { names.setPrefix + role.name(family) }
+        func set(_ role: PlanSet) -> String { setName(role) }
         for rule in rules {
             switch rule {
             case .acceptEstablished: out.append("-A \(chain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")

@@ -1,20 +1,26 @@
 /// Enforces plans with ipset `hash:net` sets, filled in-process through libipset, and
-/// iptables/ip6tables rules in a chain of our own (default `GEOFILTER`) jumped to from INPUT
-/// (and FORWARD), installed with `iptables-restore --noflush`: the path MikoPBX takes.
+/// iptables/ip6tables rules installed with `iptables-restore --noflush`: the path MikoPBX takes.
 ///
-/// Each set is replaced by filling a new set under a temporary name (`geofilter-geo4-new`,
-/// sized anew from the plan), swapping it with the live one and destroying the old contents,
-/// so packet matching never sees a partly filled set, and a failure while filling leaves the
-/// old sets in force. When the rules change too (another mode, scope or set polarity), the
-/// chain is emptied while the sets are swapped, so for those milliseconds the geo rule is
-/// absent rather than wrong: nothing is dropped that the old or the new plan would accept.
+/// Every apply builds a new *generation*: sets `geofilter-geo4-k3x9q2` (the generation token
+/// is random, unique per apply) filled completely while nothing references them, and a chain
+/// `GEOFILTER-k3x9q2` referencing them. INPUT (and FORWARD) jump to a dispatcher chain
+/// `GEOFILTER` whose one rule jumps to the live generation's chain; one
+/// `iptables-restore --noflush` commit per family creates the new chain and points the
+/// dispatcher at it, so each family enforces the complete old plan or the complete new one at
+/// every instant, even if the process is killed between any two steps. The old generation's
+/// chains and sets are removed afterwards.
 ///
-/// The plan record (digest, mode, countries, entry counts, rules fingerprint) is the comment
-/// of the single entry of the set `geofilter-meta`.
+/// The plan record (digest, mode, countries, entry counts, generation, rules fingerprints) is
+/// the comment of an entry of the set `geofilter-meta`; before anything changes, an apply adds
+/// a *pending* entry describing the plan it installs, and it removes that marker last.
+/// ``apply(_:)`` answers "unchanged" only when the kernel matches the record (dispatcher,
+/// jumps, the chain's rules, the sets and their entry counts); otherwise it re-applies. The
+/// leftovers of a killed apply are removed by the next apply; ``status()`` reports them, and
+/// a pending or damaged state.
 ///
-/// Within one process, ``apply(_:)``, ``status()`` and ``remove()`` on the same network
-/// namespace run one at a time; on different namespaces they run side by side (libipset is
-/// locked only inside each of its calls, never while the iptables programs run).
+/// Applies, status reads and removes on one namespace are serialised across processes by
+/// ``ApplyLock``; on different namespaces they run side by side (libipset is locked only inside
+/// each of its calls, never while the iptables programs run).
 public struct IPSetBackend: FirewallBackend {
     /// The set prefix and chain name.
     public var names: KernelNames
@@ -25,14 +31,22 @@ public struct IPSetBackend: FirewallBackend {
     public var prefixReduction: PrefixReduction?
     /// Serialises applies, status reads and removes in the namespace across processes.
     var applyLock = ApplyLock()
-    /// For tests: the temporary IPv4 geo set is created too small for its entries, so the
-    /// kernel refuses an entry partway ("Hash is full").
+    /// For tests: the new IPv4 geo set is created too small for its entries, so the kernel
+    /// refuses an entry partway ("Hash is full").
     var injectFillFault = false
+    /// For tests: the switch of this family references a set that does not exist, so its
+    /// `iptables-restore` fails (after the other family's switch when this is IPv6).
+    var injectSwitchFault: IPAddressFamily?
+    /// For tests: stop dead before the kernel-changing step with this number (1-based), doing
+    /// no clean-up, as if the process were killed there (see ``ApplyStepCounter``).
+    var stopBeforeStep: Int?
 
-    /// The suffix of the temporary sets.
-    static let temporarySuffix = "-new"
     /// ipset's limit on set names (IPSET_MAXNAMELEN minus the NUL).
     static let maximumNameLength = 31
+    /// iptables' limit on chain names (XT_EXTENSION_MAXNAMELEN minus the NUL).
+    static let maximumChainLength = 28
+    /// The length of a generation token.
+    static let generationLength = 6
 
     public init(names: KernelNames = .standard, namespace: NetworkNamespace = .current, prefixReduction: PrefixReduction? = nil) {
         self.names = names
@@ -40,22 +54,42 @@ public struct IPSetBackend: FirewallBackend {
         self.prefixReduction = prefixReduction
     }
 
-    /// The kernel name of a plan set (`geofilter-geo4`).
+    /// The base name of a plan set (`geofilter-geo4`); the kernel's sets carry the generation
+    /// after it (``setName(_:_:generation:)``).
     public func setName(_ role: PlanSet, _ family: IPAddressFamily) -> String { names.setPrefix + role.name(family) }
 
-    /// The set holding the plan record.
+    /// The kernel name of a plan set in a generation: `geofilter-geo4-k3x9q2`.
+    func setName(_ role: PlanSet, _ family: IPAddressFamily, generation: String) -> String {
+        setName(role, family) + Self.suffix(generation)
+    }
+
+    /// The chain of a generation: `GEOFILTER-k3x9q2` (`""`: the dispatcher itself, which held
+    /// the rules before generations).
+    func chainName(generation: String) -> String { names.chain + Self.suffix(generation) }
+
+    static func suffix(_ generation: String) -> String { generation.isEmpty ? "" : "-" + generation }
+
+    /// The set holding the plan records.
     public var metaSetName: String { names.setPrefix + "meta" }
 
-    private var tool: IPTablesTool { IPTablesTool(namespace: namespace) }
+    /// The live sets of the live generation, by kernel name, for tests and tools.
+    func liveSetName(_ role: PlanSet, _ family: IPAddressFamily) throws(GeoFilterError) -> String? {
+        let view = try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) in try readKernel(tool, session) }
+        guard let generation = view.liveGeneration(family) else { return nil }
+        return setName(role, family, generation: generation)
+    }
 
-    /// Every name this backend may create, checked against ipset's 31-character limit.
+    var tool: IPTablesTool { IPTablesTool(namespace: namespace) }
+
+    /// Every name this backend may create, checked against ipset's and iptables' limits.
     private func checkNames() throws(GeoFilterError) {
-        let longest = setName(.provider, .ipv6) + Self.temporarySuffix
+        let longest = setName(.provider, .ipv6) + "-" + String(repeating: "x", count: Self.generationLength)
         guard longest.utf8.count <= Self.maximumNameLength else {
             throw GeoFilterError(.invalidInput, "the set prefix '\(names.setPrefix)' is too long: '\(longest)' exceeds ipset's \(Self.maximumNameLength) characters")
         }
-        guard !names.chain.isEmpty, names.chain.utf8.count <= 28, names.chain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw GeoFilterError(.invalidInput, "the chain name '\(names.chain)' must be 1-28 letters, digits, '-' or '_'")
+        let chainLimit = Self.maximumChainLength - 1 - Self.generationLength
+        guard !names.chain.isEmpty, names.chain.utf8.count <= chainLimit, names.chain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw GeoFilterError(.invalidInput, "the chain name '\(names.chain)' must be 1-\(chainLimit) letters, digits, '-' or '_'")
         }
     }
 
@@ -85,99 +119,161 @@ public struct IPSetBackend: FirewallBackend {
         // each ipset call, not while iptables runs.
         return try applyLock.withLock(backend: .ipset, namespace: namespace) { () throws(GeoFilterError) -> ApplyOutcome in
             try IPSetSession.with(namespace: namespace) { session throws(GeoFilterError) -> ApplyOutcome in
-                try apply(plan, tool: tool, session: session)
+                try apply(plan, tool: tool, session: session, steps: ApplyStepCounter(stopBefore: stopBeforeStep))
             }
         }
     }
 
-    private func apply(_ plan: FirewallPlan, tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> ApplyOutcome {
-        let record = try readRecord(session)
-        let fingerprint = rulesFingerprint(plan)
-        var saved: [IPAddressFamily: IPTablesState] = [:]
-        for family in IPAddressFamily.allCases { saved[family] = IPTablesState(try tool.save(family), chain: names.chain) }
-        let directions = Set(plan.policy.directions.map { $0 == .input ? "INPUT" : "FORWARD" })
-        let rulesInPlace = IPAddressFamily.allCases.allSatisfy { saved[$0]!.hasChain && saved[$0]!.jumps == directions }
-        if record?.digest == plan.digest, record?.extras["r"] == fingerprint, rulesInPlace {
-            return .unchanged(digest: plan.digest)
-        }
-        // The filter tables that did not exist before our first apply, to delete on remove.
-        let createdTables = record?.extras["f"] ?? IPAddressFamily.allCases.filter { !saved[$0]!.hasFilterTable }.map { $0 == .ipv4 ? "4" : "6" }.joined()
+    // MARK: Reading the kernel
 
-        let temporaries = try fillTemporarySets(plan, session: session)
-        let structureChanges = record?.extras["r"] != fingerprint || !rulesInPlace
-        var swapped: [(String, String)] = []
-        do throws(GeoFilterError) {
-            if structureChanges {
-                // The geo rule is absent while the sets change under it.
-                for family in IPAddressFamily.allCases where saved[family]!.hasChain {
-                    try tool.restore(family, "*filter\n:\(names.chain) - [0:0]\nCOMMIT\n")
+    /// Both families' filter tables and every set's header.
+    func readKernel(_ tool: IPTablesTool, _ session: borrowing IPSetSession) throws(GeoFilterError) -> IPSetKernelView {
+        var tables: [IPAddressFamily: IPTablesState] = [:]
+        for family in IPAddressFamily.allCases { tables[family] = IPTablesState(try tool.save(family), chain: names.chain) }
+        return IPSetKernelView(tables: tables, sets: IPSetHeader.parse(try session.headers()))
+    }
+
+    func readRecords(_ session: borrowing IPSetSession) throws(GeoFilterError) -> IPSetRecords {
+        IPSetRecords(saved: try session.save(metaSetName) ?? "")
+    }
+
+    /// A set name of ours split into its base (`geo4`, `meta`) and generation (`""` for the
+    /// names before generations); nil for a name that is not ours.
+    func parseSetName(_ name: String) -> (base: String, generation: String)? {
+        guard name.hasPrefix(names.setPrefix) else { return nil }
+        let rest = name.dropFirst(names.setPrefix.count)
+        var bases = ["meta"]
+        for role in PlanSet.allCases { for family in IPAddressFamily.allCases { bases.append(role.name(family)) } }
+        for base in bases where rest.hasPrefix(base) {
+            let tail = rest.dropFirst(base.count)
+            if tail.isEmpty { return (base, "") }
+            if tail.first == "-", Self.isGeneration(tail.dropFirst()) { return (base, String(tail.dropFirst())) }
+        }
+        return nil
+    }
+
+    /// A generation token (and `new`, the temporary suffix before generations).
+    static func isGeneration(_ text: Substring) -> Bool {
+        (1...8).contains(text.count) && text.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    /// A fresh generation token, unused by any set or chain in the kernel.
+    static func newGeneration(avoiding view: IPSetKernelView) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        while true {
+            let token = String((0..<generationLength).map { _ in alphabet.randomElement()! })
+            let used = view.sets.keys.contains { $0.hasSuffix("-" + token) }
+                || view.tables.values.contains { $0.generationChains.keys.contains { $0.hasSuffix("-" + token) } }
+            if !used { return token }
+        }
+    }
+
+    /// What no dispatcher refers to: generation chains, and our sets of other generations
+    /// (meta temporaries included). Nothing of it is referenced by a rule packets traverse.
+    func leftovers(_ view: IPSetKernelView) -> (chains: [IPAddressFamily: [String]], sets: [String]) {
+        var chains: [IPAddressFamily: [String]] = [:]
+        var kept: [IPAddressFamily: Set<String>] = [:]
+        for family in IPAddressFamily.allCases {
+            kept[family] = view.tables[family]?.referencedGenerations ?? []
+            let keptChains = Set(kept[family]!.map { chainName(generation: $0) })
+            chains[family] = (view.tables[family]?.generationChains.keys.filter { !keptChains.contains($0) } ?? []).sorted()
+        }
+        var sets: [String] = []
+        for name in view.sets.keys.sorted() {
+            guard let parsed = parseSetName(name) else { continue }
+            if parsed.base == "meta" {
+                if !parsed.generation.isEmpty { sets.append(name) }
+                continue
+            }
+            let family: IPAddressFamily = parsed.base.hasSuffix("4") ? .ipv4 : .ipv6
+            if !(kept[family]?.contains(parsed.generation) ?? false) { sets.append(name) }
+        }
+        return (chains, sets)
+    }
+
+    /// The rules of a generation in both families, normalised (generation names back to base
+    /// names, counters off) with the jumps, hashed: what the record's `k` field keeps.
+    func kernelFingerprint(_ view: IPSetKernelView, generation: String) -> String {
+        var hasher = SHA256()
+        for family in IPAddressFamily.allCases {
+            let state = view.tables[family]
+            for line in state?.rules(ofGeneration: generation) ?? [] {
+                hasher.update((generation.isEmpty ? line : line.replacing("-" + generation, with: "")) + "\n")
+            }
+            hasher.update("jumps " + (state?.jumps.sorted().joined(separator: ",") ?? "") + "\n")
+        }
+        return String(SHA256.hex(hasher.finalize()).prefix(12))
+    }
+
+    /// Why the kernel does not hold `record`'s plan completely (empty when it does): each
+    /// family's dispatcher must jump to the record's generation, the chains' rules and jumps
+    /// must hash to the record's fingerprint (when it has one), and each set must exist with
+    /// the recorded number of entries.
+    func problems(_ record: PlanRecord, in view: IPSetKernelView) -> [String] {
+        var problems: [String] = []
+        let generation = record.generation
+        for family in IPAddressFamily.allCases {
+            let state = view.tables[family]
+            let name = family == .ipv4 ? "IPv4" : "IPv6"
+            if state?.jumps.isEmpty ?? true {
+                problems.append("\(name): nothing jumps to the chain \(names.chain)")
+            } else if state?.hasChain == true, state?.chainRules.isEmpty == true {
+                problems.append("\(name): the chain \(names.chain) is empty")
+            } else if let live = state?.liveGeneration, live != generation {
+                problems.append("\(name): \(names.chain) jumps to \(chainName(generation: live)), not \(chainName(generation: generation))")
+            } else if state?.liveGeneration == nil {
+                problems.append("\(name): \(names.chain) does not jump to an existing chain of ours")
+            }
+        }
+        if problems.isEmpty, let expected = record.extras["k"], kernelFingerprint(view, generation: generation) != expected {
+            problems.append("the rules in \(chainName(generation: generation)) or the jumps to \(names.chain) differ from those applied")
+        }
+        for figure in record.sets {
+            let name = names.setPrefix + figure.name + Self.suffix(generation)
+            if let header = view.sets[name] {
+                if header.entries != figure.elements {
+                    problems.append("set \(name) holds \(header.entries) entries, not \(figure.elements)")
                 }
+            } else {
+                problems.append("set \(name) is missing")
             }
-            for (live, temporary, family, count) in temporaries {
-                if try session.header(live) == nil {
-                    let sizing = FirewallPlan.ipsetSizing(count)
-                    try session.create(live, family: family, hashSize: sizing.hashSize, maxElements: sizing.maxElements)
-                }
-                try session.swap(live, temporary)
-                swapped.append((live, temporary))
-            }
-            for family in IPAddressFamily.allCases {
-                try tool.restore(family, plan.iptablesScript(family, names: names, existingJumps: saved[family]!.jumps))
-            }
-        } catch {
-            rollBack(swapped: swapped, saved: saved, session: session)
-            for (_, temporary, _, _) in temporaries { _ = try? session.destroy(temporary) }
-            throw error
         }
-        // The old contents, and sets of roles the plan no longer has (now unreferenced).
-        for (_, temporary, _, _) in temporaries { try session.destroy(temporary) }
-        for role in PlanSet.allCases where !plan.setRoles.contains(role) {
-            for family in IPAddressFamily.allCases { try session.destroy(setName(role, family)) }
-        }
-        var newRecord = PlanRecord(plan: plan, sets: setFigures(plan))
-        newRecord.extras = ["r": fingerprint, "f": createdTables.isEmpty ? "-" : createdTables]
-        try writeRecord(newRecord, session: session)
-        return .applied(digest: plan.digest)
+        return problems
     }
 
-    /// Creates and fills the temporary sets; on failure destroys them again and throws.
-    private func fillTemporarySets(
-        _ plan: FirewallPlan, session: borrowing IPSetSession
-    ) throws(GeoFilterError) -> [(live: String, temporary: String, family: IPAddressFamily, count: Int)] {
-        var made: [(live: String, temporary: String, family: IPAddressFamily, count: Int)] = []
-        do throws(GeoFilterError) {
-            // Accept sets first, the geo set last: while they are swapped one by one, a
-            // network newly trusted is already accepted before the geo set changes.
-            for role in plan.setRoles {
-                for family in IPAddressFamily.allCases {
-                    let live = setName(role, family)
-                    let temporary = live + Self.temporarySuffix
-                    let entries = plan.hashNetEntries(role, family, reduction: prefixReduction)
-                    let sizing = FirewallPlan.ipsetSizing(entries.count)
-                    let faulty = injectFillFault && role == .geo && family == .ipv4
-                    try session.destroy(temporary)  // left over from an interrupted apply
-                    try session.create(
-                        temporary, family: family, hashSize: sizing.hashSize, maxElements: faulty ? max(1, entries.count / 2) : sizing.maxElements)
-                    made.append((live, temporary, family, entries.count))
-                    try session.add(temporary, entries)
-                }
+    // MARK: Record
+
+    /// Writes the records by filling the temporary meta set `geofilter-meta-TOKEN` and
+    /// swapping it in (one atomic change); with neither record, destroys the meta set.
+    func writeRecords(_ records: IPSetRecords, token: String, session: borrowing IPSetSession) throws(GeoFilterError) {
+        guard records.record != nil || records.pending != nil else {
+            try session.destroy(metaSetName)
+            return
+        }
+        for record in [records.record, records.pending].compactMap({ $0 }) {
+            let text = record.text
+            guard text.utf8.count <= 255 else {
+                throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
             }
-        } catch {
-            for set in made { _ = try? session.destroy(set.temporary) }
-            throw error
         }
-        return made
+        let temporary = metaSetName + "-" + token
+        try session.destroy(temporary)
+        try session.create(temporary, family: .ipv4, hashSize: 64, maxElements: 16, comments: true)
+        if let record = records.record {
+            try session.add(temporary, HashNetEntries(IPSetRecords.recordEntry), comment: record.text)
+        }
+        if let pending = records.pending {
+            try session.add(temporary, HashNetEntries(IPSetRecords.pendingEntry), comment: pending.text)
+        }
+        if try session.header(metaSetName) == nil {
+            try session.create(metaSetName, family: .ipv4, hashSize: 64, maxElements: 16, comments: true)
+        }
+        try session.swap(metaSetName, temporary)
+        try session.destroy(temporary)
     }
 
-    /// Puts the previous chain rules and set contents back after a failed switch.
-    private func rollBack(swapped: [(String, String)], saved: [IPAddressFamily: IPTablesState], session: borrowing IPSetSession) {
-        for family in IPAddressFamily.allCases where saved[family]!.hasChain {
-            try? tool.restore(family, "*filter\n:\(names.chain) - [0:0]\n" + saved[family]!.chainRules.map { $0 + "\n" }.joined() + "COMMIT\n")
-        }
-        for (live, temporary) in swapped.reversed() { try? session.swap(live, temporary) }
-    }
-
-    /// A short hash of everything but the set contents: the rules of both families.
+    /// A short hash of everything but the set contents: the rules of both families (base
+    /// names) and the directions.
     func rulesFingerprint(_ plan: FirewallPlan) -> String {
         var hasher = SHA256()
         for family in IPAddressFamily.allCases {
@@ -188,43 +284,12 @@ public struct IPSetBackend: FirewallBackend {
     }
 
     /// Entry counts of the plan's sets, as loaded.
-    private func setFigures(_ plan: FirewallPlan) -> [FirewallStatus.SetStatus] {
+    func setFigures(_ plan: FirewallPlan) -> [FirewallStatus.SetStatus] {
         plan.setRoles.flatMap { role in
             IPAddressFamily.allCases.map { family in
                 FirewallStatus.SetStatus(name: role.name(family), elements: plan.hashNetLayout(role, family, reduction: prefixReduction).entries)
             }
         }
-    }
-
-    // MARK: Record
-
-    /// The address of the meta set's single entry (any address: no rule references the set).
-    private static let recordEntry = IPv4Network(masking: IPv4Address(0x7F00_0000), prefixLength: 8)
-
-    private func readRecord(_ session: borrowing IPSetSession) throws(GeoFilterError) -> PlanRecord? {
-        guard let text = try session.save(metaSetName) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("add ") {
-            guard let start = line.firstRange(of: "comment \"") else { continue }
-            let comment = line[start.upperBound...].dropLast(line.hasSuffix("\"") ? 1 : 0)
-            return PlanRecord(parsing: String(comment))
-        }
-        return nil
-    }
-
-    private func writeRecord(_ record: PlanRecord, session: borrowing IPSetSession) throws(GeoFilterError) {
-        let text = record.text
-        guard text.utf8.count <= 255 else {
-            throw GeoFilterError(.limitExceeded, "the plan record is \(text.utf8.count) bytes, over ipset's 255 for a comment")
-        }
-        let temporary = metaSetName + Self.temporarySuffix
-        try session.destroy(temporary)
-        try session.create(temporary, family: .ipv4, hashSize: 64, maxElements: 16, comments: true)
-        try session.add(temporary, HashNetEntries(Self.recordEntry), comment: text)
-        if try session.header(metaSetName) == nil {
-            try session.create(metaSetName, family: .ipv4, hashSize: 64, maxElements: 16, comments: true)
-        }
-        try session.swap(metaSetName, temporary)
-        try session.destroy(temporary)
     }
 
     // MARK: Status and removal
@@ -240,24 +305,53 @@ public struct IPSetBackend: FirewallBackend {
     }
 
     private func status(tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> FirewallStatus {
-        let record = try readRecord(session)
+        let records = try readRecords(session)
+        let view = try readKernel(tool, session)
+        let known = [records.record, records.pending].compactMap { $0 }
+        var familyDigests: [String: String] = [:]
         var counters: [FirewallStatus.Counter] = []
-        var hasChain = false
-        for family in IPAddressFamily.allCases {
-            let state = IPTablesState(try tool.save(family), chain: names.chain)
-            hasChain = hasChain || state.hasChain
-            counters += state.dropCounters.map { FirewallStatus.Counter(chain: names.chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes) }
-        }
         var sets: [FirewallStatus.SetStatus] = []
-        for role in PlanSet.allCases {
-            for family in IPAddressFamily.allCases {
-                guard let header = try session.header(setName(role, family)) else { continue }
-                sets.append(FirewallStatus.SetStatus(name: setName(role, family), elements: Self.entryCount(header) ?? 0))
+        for family in IPAddressFamily.allCases {
+            guard let live = view.liveGeneration(family) else { continue }
+            if let record = known.first(where: { $0.generation == live }) { familyDigests[family.rawValue] = record.digest }
+            let chain = chainName(generation: live)
+            counters += (view.tables[family]?.dropCounters[chain] ?? []).map {
+                FirewallStatus.Counter(chain: chain, rule: $0.rule, packets: $0.packets, bytes: $0.bytes)
+            }
+            for role in PlanSet.allCases {
+                let name = setName(role, family, generation: live)
+                if let header = view.sets[name] { sets.append(FirewallStatus.SetStatus(name: name, elements: header.entries)) }
             }
         }
+        let recordProblems = records.record.map { problems($0, in: view) }
+        let pendingProblems = records.pending.map { problems($0, in: view) }
+        // The plan every family enforces completely, if any.
+        let enforced: PlanRecord? =
+            recordProblems?.isEmpty == true ? records.record : pendingProblems?.isEmpty == true ? records.pending : nil
+        let state: FirewallStatus.State
+        var issues: [String] = []
+        if records.pending != nil {
+            // Each family on the old or the new generation: an interrupted apply, no damage.
+            let expected = Set(known.map(\.generation))
+            let consistent = IPAddressFamily.allCases.allSatisfy { family in
+                view.liveGeneration(family).map(expected.contains) ?? (records.record == nil && view.tables[family]?.jumps.isEmpty != false)
+            }
+            state = enforced != nil || consistent ? .pending : .damaged
+            if enforced == nil { issues = recordProblems ?? pendingProblems ?? [] }
+        } else if let recordProblems, !recordProblems.isEmpty {
+            state = .damaged
+            issues = recordProblems
+        } else {
+            state = .enforced
+        }
+        let described = enforced ?? records.record ?? records.pending
+        let leftovers = leftovers(view)
+        let hasChain = IPAddressFamily.allCases.contains { view.tables[$0]?.hasChain == true }
         return FirewallStatus(
-            backend: .ipset, installed: record != nil || hasChain, digest: record?.digest, mode: record?.mode,
-            countries: record?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters, countryCounters: [])
+            backend: .ipset, installed: records.record != nil || hasChain, digest: enforced?.digest, mode: described?.mode,
+            countries: described?.countries.map(\.alpha2) ?? [], sets: sets, counters: counters, countryCounters: [],
+            state: state, pendingDigest: records.pending?.digest, familyDigests: familyDigests,
+            leftovers: IPAddressFamily.allCases.flatMap { leftovers.chains[$0] ?? [] }.sorted() + leftovers.sets, problems: issues)
     }
 
     /// "Number of entries: N" from `ipset list -t` text.
@@ -279,35 +373,27 @@ public struct IPSetBackend: FirewallBackend {
     }
 
     private func remove(tool: IPTablesTool, session: borrowing IPSetSession) throws(GeoFilterError) -> Bool {
-        let record = try readRecord(session)
-        var existed = record != nil
+        let records = try readRecords(session)
+        var existed = records.record != nil || records.pending != nil
+        let view = try readKernel(tool, session)
         for family in IPAddressFamily.allCases {
-            let state = IPTablesState(try tool.save(family), chain: names.chain)
-            guard state.hasChain else { continue }
+            guard let state = view.tables[family], state.hasChain || !state.generationChains.isEmpty else { continue }
             existed = true
+            // One commit: the jumps, the dispatcher, then the generation chains it jumped to.
             var script = "*filter\n"
             for hook in state.jumps.sorted() { script += "-D \(hook) -j \(names.chain)\n" }
-            script += ":\(names.chain) - [0:0]\n-X \(names.chain)\nCOMMIT\n"
-            try tool.restore(family, script)
+            if state.hasChain { script += ":\(names.chain) - [0:0]\n-X \(names.chain)\n" }
+            for chain in state.generationChains.keys.sorted() { script += "-F \(chain)\n-X \(chain)\n" }
+            try tool.restore(family, script + "COMMIT\n")
         }
         // Every set of ours, the temporary ones of an interrupted apply included.
-        let listing = try session.save(nil) ?? ""
-        for line in listing.split(separator: "\n") where line.hasPrefix("create \(names.setPrefix)") {
-            let name = line.split(separator: " ")[1]
-            if isOurs(String(name)) {
-                existed = true
-                try session.destroy(String(name))
-            }
+        for name in view.sets.keys.sorted() where parseSetName(name) != nil {
+            existed = true
+            try session.destroy(name)
         }
-        try removeCreatedFilterTables(record?.extras["f"] ?? "")
+        let created = records.record?.extras["f"] ?? records.pending?.extras["f"] ?? ""
+        try removeCreatedFilterTables(created)
         return existed
-    }
-
-    /// Whether a set name is one this backend makes.
-    private func isOurs(_ name: String) -> Bool {
-        var ours = [metaSetName]
-        for role in PlanSet.allCases { for family in IPAddressFamily.allCases { ours.append(setName(role, family)) } }
-        return ours.contains(name) || ours.contains { name == $0 + Self.temporarySuffix }
     }
 
     /// Deletes the filter tables our first apply made (iptables-nft), when nothing is left in them.

@@ -202,6 +202,11 @@ struct IPSetSession: ~Copyable {
         try list(name, .header)
     }
 
+    /// Every set's header, as `ipset list -t` prints them.
+    func headers() throws(GeoFilterError) -> String {
+        try list(nil, .header) ?? ""
+    }
+
     private func list(_ name: String?, _ listing: CNetfilterShim_ipset_listing) throws(GeoFilterError) -> String? {
         let result = CNetfilterShim_ipset_list(handle, name, listing)
         if result == .noSuchSet { return nil }

@@ -1,20 +1,29 @@
-/// What `iptables-save -c` says about the filter table and GeoFilter's chain in one family.
+/// What `iptables-save -c` says about the filter table and GeoFilter's chains in one family:
+/// the dispatcher chain (`GEOFILTER`, jumped to from INPUT/FORWARD, holding one jump to the
+/// live generation's chain) and the generation chains (`GEOFILTER-<generation>`).
 struct IPTablesState {
     /// Whether the filter table exists at all.
     var hasFilterTable = false
-    /// Whether our chain exists.
+    /// Whether the dispatcher chain exists.
     var hasChain = false
-    /// The built-in chains that jump to our chain (`INPUT`, `FORWARD`).
+    /// The built-in chains that jump to the dispatcher (`INPUT`, `FORWARD`).
     var jumps: Set<String> = []
-    /// Our chain's rules as `-A CHAIN ...` lines (counters removed).
+    /// The dispatcher's rules as `-A CHAIN ...` lines (counters removed).
     var chainRules: [String] = []
+    /// The generation chains that exist (`GEOFILTER-k3x9q2`), with their rules (counters removed).
+    var generationChains: [String: [String]] = [:]
     /// Whether the table has no rules and no chains but the built-in ones, all accepting.
     var isEmptyFilterTable = true
-    /// Counters of our drop rules, named by their comment (`geo4`, `geo4 tcp 5060`).
-    var dropCounters: [(rule: String, packets: UInt64, bytes: UInt64)] = []
+    /// Counters of the drop rules per chain, named by their comment (`geo4`, `geo4 tcp 5060`).
+    var dropCounters: [String: [(rule: String, packets: UInt64, bytes: UInt64)]] = [:]
+
+    /// The dispatcher's name.
+    let chain: String
 
     init(_ text: String, chain: String) {
+        self.chain = chain
         let builtins: Set<String> = ["INPUT", "FORWARD", "OUTPUT"]
+        let generationPrefix = chain + "-"
         var inFilter = false
         for raw in text.split(separator: "\n") {
             var line = Substring(raw)
@@ -28,6 +37,7 @@ struct IPTablesState {
                 let fields = line.dropFirst().split(separator: " ")
                 guard let name = fields.first else { continue }
                 if name == chain { hasChain = true }
+                if name.hasPrefix(generationPrefix) && generationChains[String(name)] == nil { generationChains[String(name)] = [] }
                 if !builtins.contains(String(name)) || fields.count < 2 || fields[1] != "ACCEPT" { isEmptyFilterTable = false }
                 continue
             }
@@ -45,18 +55,56 @@ struct IPTablesState {
             isEmptyFilterTable = false
             let fields = line.split(separator: " ")
             guard fields.count >= 2 else { continue }
-            if fields[1] == chain {
-                chainRules.append(String(line))
+            let owner = String(fields[1])
+            if owner == chain || owner.hasPrefix(generationPrefix) {
+                if owner == chain { chainRules.append(String(line)) } else { generationChains[owner, default: []].append(String(line)) }
                 if line.hasSuffix("-j DROP"), let start = line.firstRange(of: "--comment \"geofilter "),
                     let end = line[start.upperBound...].firstIndex(of: "\"")
                 {
                     // "geofilter block geo4 tcp 5060": the rule is what follows the mode.
                     let words = line[start.upperBound..<end].split(separator: " ").dropFirst()
-                    dropCounters.append((words.joined(separator: " "), packets, bytes))
+                    dropCounters[owner, default: []].append((words.joined(separator: " "), packets, bytes))
                 }
             } else if line.hasSuffix("-j \(chain)"), fields.count == 4 {
                 jumps.insert(String(fields[1]))
             }
         }
+    }
+
+    /// The generation the dispatcher sends packets to: the token of its one rule
+    /// `-A GEOFILTER -j GEOFILTER-<token>`; `""` when the dispatcher holds a plan's rules itself
+    /// (the layout before generations); nil when there is no dispatcher, no jump to it, or it
+    /// is empty or jumps to a chain that does not exist (nothing of ours is enforced).
+    var liveGeneration: String? {
+        guard hasChain, !jumps.isEmpty, !chainRules.isEmpty else { return nil }
+        let prefix = "-A \(chain) -j \(chain)-"
+        if chainRules.count == 1, chainRules[0].hasPrefix(prefix) {
+            let token = String(chainRules[0].dropFirst(prefix.count))
+            return generationChains["\(chain)-\(token)"] != nil ? token : nil
+        }
+        // Rules of a plan directly in the dispatcher (applied before generations existed).
+        return chainRules.contains { $0.contains(" -j \(chain)-") } ? nil : ""
+    }
+
+    /// The generations the dispatcher's rules refer to (`""` when it holds a plan's rules
+    /// itself), whether or not anything jumps to it: their chains and sets are not leftovers.
+    var referencedGenerations: Set<String> {
+        guard hasChain, !chainRules.isEmpty else { return [] }
+        let marker = " -j \(chain)-"
+        var found: Set<String> = []
+        for rule in chainRules {
+            if let range = rule.firstRange(of: marker) {
+                found.insert(String(rule[range.upperBound...].prefix { $0 != " " }))
+            } else {
+                found.insert("")
+            }
+        }
+        return found
+    }
+
+    /// The rules of a generation's chain (`""`: the dispatcher's own, the layout before
+    /// generations), or nil when the chain does not exist.
+    func rules(ofGeneration generation: String) -> [String]? {
+        generation.isEmpty ? (hasChain ? chainRules : nil) : generationChains["\(chain)-\(generation)"]
     }
 }
