@@ -72,22 +72,19 @@ struct KillLink {
         for name in [client, server] { _ = try? Launcher.run("/usr/sbin/ip", ["netns", "delete", name]) }
     }
 
-    /// For each source, whether its ping is dropped: one shell runs all pings at once (an
-    /// answer is certain; a missing answer is asked again with a longer wait before it counts
-    /// as a drop).
+    /// For each source, whether its ping is dropped: all pings at once, each its own process
+    /// (an answer is certain; a missing answer is asked again with a longer wait before it
+    /// counts as a drop).
     func dropped(_ sources: [String]) -> [String: Bool] {
         var result: [String: Bool] = [:]
         var pending = sources
         for timeout in [0.3, 1.0] where !pending.isEmpty {
-            let script = pending.map { source in
+            let started = pending.map { source -> (String, Process?) in
                 let target = source.contains(":") ? Self.serverIPv6 : Self.serverIPv4
-                return "(ping -c 1 -W \(timeout) -I \(source) \(target) >/dev/null 2>&1 && echo 'pass \(source)' || echo 'drop \(source)') &"
-            }.joined(separator: "\n") + "\nwait\n"
-            let output = (try? Launcher.run("/usr/sbin/ip", ["netns", "exec", client, "/bin/sh", "-c", script]).output) ?? ""
-            for line in output.split(separator: "\n") {
-                let words = line.split(separator: " ")
-                if words.count == 2, words[0] == "pass" { result[String(words[1])] = false }
+                let arguments = ["netns", "exec", client, "/usr/bin/ping", "-c", "1", "-W", "\(timeout)", "-I", source, target]
+                return (source, try? Launcher.start("/usr/sbin/ip", arguments))
             }
+            for (source, process) in started where process.map(waitForExit) == 0 { result[source] = false }
             pending = pending.filter { result[$0] == nil }
         }
         for source in pending { result[source] = true }
