@@ -95,6 +95,9 @@ struct CNetfilterShim_nft {
     uint8_t *recorded;
     size_t recorded_length;
     size_t recorded_capacity;
+    // For tests: caps on the socket buffers a commit sizes (0: none).
+    int cap_send;
+    int cap_receive;
 };
 
 /// Records what failed (printf-style, without the errno text) and returns -code.
@@ -689,6 +692,8 @@ static int send_batch(CNetfilterShim_nft *nft) {
     // The whole batch goes in one sendmsg (one transaction): the send buffer must hold it, and
     // the receive buffer every ACK (else EMSGSIZE / ENOBUFS, see the netfilter notes).
     int send_size = (int)(total + 65536), receive_size = nft->messages * 1024 + 65536;
+    if (nft->cap_send > 0 && send_size > nft->cap_send) send_size = nft->cap_send;
+    if (nft->cap_receive > 0 && receive_size > nft->cap_receive) receive_size = nft->cap_receive;
     int buffer_error = size_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, send_size);
     if (buffer_error == 0) buffer_error = size_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, receive_size);
     if (buffer_error != 0) {
@@ -733,6 +738,11 @@ static int send_batch(CNetfilterShim_nft *nft) {
     if (state.replies < nft->messages)
         return fail(nft, EAGAIN, "only part of the replies (%s) arrived; read the state back", "ACKs");
     return 0;
+}
+
+void CNetfilterShim_nft_cap_buffers(CNetfilterShim_nft *nft, int send_size, int receive_size) {
+    nft->cap_send = send_size;
+    nft->cap_receive = receive_size;
 }
 
 int CNetfilterShim_nft_commit(CNetfilterShim_nft *nft) {

@@ -58,37 +58,64 @@ struct KillLink {
                 try Self.must(ip, ["-n", client, "neigh", "replace", address, "lladdr", "02:00:00:98:00:01", "dev", "gfk1", "nud", "permanent"])
             }
         } catch {
-            for name in created { _ = try? runProcess(ip, ["netns", "delete", name]) }
+            for name in created { _ = try? Launcher.run(ip, ["netns", "delete", name]) }
             throw error
         }
     }
 
     private static func must(_ program: String, _ arguments: [String]) throws {
-        let result = try runProcess(program, arguments)
-        guard result.status == 0 else { throw GeoFilterTestError("\(program) \(arguments.joined(separator: " ")): \(result.standardError)") }
+        let result = try Launcher.run(program, arguments)
+        guard result.status == 0 else { throw GeoFilterTestError("\(program) \(arguments.joined(separator: " ")) failed (\(result.status))") }
     }
 
     func delete() {
-        for name in [client, server] { _ = try? runProcess("/usr/sbin/ip", ["netns", "delete", name]) }
+        for name in [client, server] { _ = try? Launcher.run("/usr/sbin/ip", ["netns", "delete", name]) }
     }
 
-    /// Whether one echo request from `source` is answered within `timeout` seconds.
-    func answered(_ source: String, timeout: Double) -> Bool {
-        let target = source.contains(":") ? Self.serverIPv6 : Self.serverIPv4
-        let result = try? runProcess("/usr/sbin/ip", ["netns", "exec", client, "/usr/bin/ping", "-c", "1", "-W", "\(timeout)", "-I", source, target])
-        return result?.status == 0
-    }
-
-    /// For each source, whether its ping is dropped, all at once (an answer is certain; a
-    /// missing answer is checked again with a longer wait before it counts as a drop).
+    /// For each source, whether its ping is dropped: all pings at once, each its own process
+    /// (an answer is certain; a missing answer is asked again with a longer wait before it
+    /// counts as a drop).
     func dropped(_ sources: [String]) -> [String: Bool] {
-        let results = Mutex<[String: Bool]>([:])
-        DispatchQueue.concurrentPerform(iterations: sources.count) { index in
-            let source = sources[index]
-            let passed = answered(source, timeout: 0.3) || answered(source, timeout: 1)
-            results.withLock { $0[source] = !passed }
+        var result: [String: Bool] = [:]
+        var pending = sources
+        for timeout in [0.3, 1.0] where !pending.isEmpty {
+            let started = pending.map { source -> (String, Process?) in
+                let target = source.contains(":") ? Self.serverIPv6 : Self.serverIPv4
+                let arguments = ["netns", "exec", client, "/usr/bin/ping", "-c", "1", "-W", "\(timeout)", "-I", source, target]
+                return (source, try? Launcher.start("/usr/sbin/ip", arguments))
+            }
+            for (source, process) in started where process.map(waitForExit) == 0 { result[source] = false }
+            pending = pending.filter { result[$0] == nil }
         }
-        return results.withLock { $0 }
+        for source in pending { result[source] = true }
+        return result
+    }
+}
+
+/// Starts programs one at a time (Foundation's `Process.run` was seen to crash when threads
+/// start processes at once) and waits for them without the lock.
+enum Launcher {
+    private static let lock = NSLock()
+
+    static func start(_ program: String, _ arguments: [String], output: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        lock.lock()
+        defer { lock.unlock() }
+        try process.run()
+        return process
+    }
+
+    /// Runs a program to its end; its standard output (small: a pipe's buffer) and exit status.
+    static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let pipe = Pipe()
+        let process = try start(program, arguments, output: pipe)
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        return (waitForExit(process), String(decoding: data, as: UTF8.self))
     }
 }
 
@@ -130,7 +157,7 @@ private let bundledDatabase: Result<GeoDatabase, any Error> = Result {
 
 /// The plans of the kill rounds: a small block plan, a bigger one with the same rules (only the
 /// sets change) and an allow-only plan (the rules change too), with and without `--forward`.
-private let killPlans: Result<[String: DemoPlan], any Error> = Result {
+let killPlans: Result<[String: DemoPlan], any Error> = Result {
     let plans = [
         try DemoPlan("small", .blockSelected, "CN,RU", blocksIndia: false),
         try DemoPlan("sets", .blockSelected, "CN,RU,IN,BR,ID,VN,IR,NG,PK", blocksIndia: true),
@@ -220,7 +247,7 @@ struct ApplyKillTests {
                 if index == victim {
                     status = (try? Self.runKilled(arguments, after: Double.random(in: 0...3))) ?? -1
                 } else {
-                    status = (try? runProcess(DemoExecutable.path, arguments).status) ?? -1
+                    status = (try? Launcher.run(DemoExecutable.path, arguments).status) ?? -1
                 }
                 outcomes.withLock { $0.append(status) }
             }
@@ -270,7 +297,7 @@ struct ApplyKillTests {
             // Half the kills at a random time of the kernel work; for ipset, the other half
             // just after the apply started its k-th iptables-restore (where rules change).
             let helper = kind == .ipset && round % 2 == 1 ? Int.random(in: 1...4) : nil
-            let delay = helper != nil ? Double.random(in: 0...0.04) : Double.random(in: 0...(window[target.name] ?? 0.5) * 1.2)
+            let delay = helper != nil ? Double.random(in: 0...0.04) : Double.random(in: 0...(window[target.name] ?? 0.5))
             let exit = try Self.runKilled(arguments, lockPath: lockPath, afterHelper: helper, after: delay)
             Self.waitForOrphans(link.server)
             if exit == 128 + SIGKILL || exit == SIGKILL {
@@ -322,6 +349,10 @@ struct ApplyKillTests {
                 recoveryProblems.append("packets \(after) for \(recover.name) (outcome \(outcome))")
             }
             if kind == .ipset, let extra = try Self.extraSets(link.server, recover.plan) { recoveryProblems.append(extra) }
+            if (round + 1) % 10 == 0 {
+                // Standard error is unbuffered: progress shows while a long run goes on.
+                FileHandle.standardError.write(Data("kill rounds (\(kind)) so far: \(tally)\n".utf8))
+            }
             if !recoveryProblems.isEmpty {
                 tally.badRecovery += 1
                 tally.findings.append("\(label): recovery to \(recover.name): \(recoveryProblems.joined(separator: "; "))")
@@ -363,9 +394,9 @@ struct ApplyKillTests {
     }
 
     static func status(_ kind: BackendKind, _ namespace: String) throws -> StatusReading {
-        let result = try runProcess(DemoExecutable.path, ["status", "--backend", "\(kind)", "--netns", namespace, "--json"])
-        try #require(result.status == 0, "status: \(result.standardError)")
-        return try StatusReading(json: result.standardOutput)
+        let result = try Launcher.run(DemoExecutable.path, ["status", "--backend", "\(kind)", "--netns", namespace, "--json"])
+        try #require(result.status == 0, "status failed: \(result.status)")
+        return try StatusReading(json: result.output)
     }
 
     /// Starts the demo and kills it `delay` seconds after it took the apply lock (after
@@ -373,13 +404,7 @@ struct ApplyKillTests {
     /// `iptables-restore`/`ip6tables-restore`. Returns its exit status (128 + 9, or 9 when
     /// Foundation reaped it: killed).
     static func runKilled(_ arguments: [String], lockPath: String? = nil, afterHelper: Int? = nil, after delay: Double) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DemoExecutable.path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try Launcher.start(DemoExecutable.path, arguments)
         let pid = process.processIdentifier
         if let lockPath {
             // The plan is compiled before the lock is taken; the kernel work starts with it.
@@ -427,7 +452,7 @@ struct ApplyKillTests {
 
     /// Sets other than the meta set and the plan's live ones (nil when there are none).
     static func extraSets(_ namespace: String, _ plan: FirewallPlan) throws -> String? {
-        let names = try runProcess("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/ipset", "list", "-n"]).standardOutput
+        let names = try Launcher.run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/ipset", "list", "-n"]).output
             .split(separator: "\n").map(String.init)
         let expected = plan.setRoles.count * 2 + 1
         return names.count == expected && !names.contains(where: { $0.hasSuffix("-new") }) ? nil : "sets \(names)"

@@ -203,6 +203,11 @@ int CNetfilterShim_nft_rule_end(CNetfilterShim_nft *_Nonnull nft);
 /// the first failing message). A recorder keeps the bytes instead and returns 0.
 int CNetfilterShim_nft_commit(CNetfilterShim_nft *_Nonnull nft);
 
+/// For tests: caps the socket buffers later commits size (bytes; 0: no cap), so a batch larger
+/// than the send buffer fails before anything is sent (EMSGSIZE), and replies beyond the
+/// receive buffer are lost after the kernel processed the batch (ENOBUFS).
+void CNetfilterShim_nft_cap_buffers(CNetfilterShim_nft *_Nonnull nft, int send_size, int receive_size);
+
 // MARK: - Reading back
 
 /// Reads a table's comment into `buffer`. Returns 0, -ENOENT when the table does not exist, or

@@ -138,6 +138,9 @@ struct NftSocket: ~Copyable {
         try check(status, "delete table \(family == .ipv6 ? "ip6" : "ip") \(table)")
     }
 
+    /// For tests: caps the socket buffers later commits size (0: no cap).
+    func capBuffers(send: Int32, receive: Int32) { CNetfilterShim_nft_cap_buffers(handle, send, receive) }
+
     /// Sends the batch as one transaction (a recorder keeps it).
     func commit() throws(GeoFilterError) {
         try check(CNetfilterShim_nft_commit(handle), "commit")

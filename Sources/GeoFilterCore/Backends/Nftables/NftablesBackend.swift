@@ -35,6 +35,8 @@ public struct NftablesBackend: FirewallBackend {
     /// For tests: add an element that overlaps the geo set partway through the batch, which
     /// the kernel must reject, failing the whole transaction.
     var injectOverlapFault = false
+    /// For tests: caps on the socket buffers of the commit (bytes), too small for the batch.
+    var injectBufferLimit: (send: Int32, receive: Int32)?
     /// The plan this backend value (and its copies) applied last, for element diffs.
     private let lastApplied = LastAppliedPlan()
 
@@ -88,7 +90,18 @@ public struct NftablesBackend: FirewallBackend {
                 let enforced = try record(socket)
                 if enforced?.digest == plan.digest { return .unchanged(digest: plan.digest) }
                 let previous = lastApplied.plan.flatMap { $0.digest == enforced?.digest ? $0 : nil }
-                return try writeBatch(plan, previous: previous, socket: socket)
+                if let limit = injectBufferLimit { socket.capBuffers(send: limit.send, receive: limit.receive) }
+                do throws(GeoFilterError) {
+                    return try writeBatch(plan, previous: previous, socket: socket)
+                } catch {
+                    // Replies lost (ENOBUFS: the receive buffer overflowed after the kernel had
+                    // processed the batch) leave the outcome unknown to the socket; the record
+                    // is part of the same transaction, so it tells whether the batch committed
+                    // (read on a fresh socket: unread replies may still queue on this one).
+                    let after = try? NftSocket.with(namespace: namespace) { fresh throws(GeoFilterError) in try record(fresh) }
+                    if let after, after.digest == plan.digest { return .applied(digest: plan.digest) }
+                    throw error
+                }
             }
         }
         if case .unchanged = outcome { return outcome }
