@@ -7,6 +7,7 @@ the medians of the whole-process wall time and the peak resident memory are comp
 Usage: compare.py WORKDIR DEMO [ROUNDS]
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,6 +87,44 @@ def compare_ipset(work, demo, rounds):
     return ratio <= 0.8
 
 
+def compare_lookups(work, demo, rounds):
+    """Bulk lookups: `geofilter-demo lookup -` on 1,000,000 random addresses (whole process, the
+    database load included) next to a one-at-a-time tool, `mmdblookup` (one process per address,
+    on MaxMind's GeoLite2-Country test database), which is how log addresses are often looked up."""
+    import random
+    generator = random.Random(1)
+    path = os.path.join(work, "addresses-1m.txt")
+    with open(path, "w") as handle:
+        for _ in range(1_000_000):
+            if generator.random() < 0.7:
+                handle.write("%d.%d.%d.%d\n" % (generator.randrange(1, 224), generator.randrange(256),
+                                               generator.randrange(256), generator.randrange(256)))
+            else:
+                handle.write("2%03x:%x:%x::%x\n" % (generator.randrange(0x400), generator.randrange(65536),
+                                                   generator.randrange(65536), generator.randrange(65536)))
+    ours = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        with open(path, "rb") as stdin:
+            subprocess.run([demo, "lookup", "-"], stdin=stdin, stdout=subprocess.DEVNULL, check=True)
+        ours.append(time.perf_counter() - start)
+    rate = 1_000_000 / statistics.median(ours)
+    line = "lookup - of 1,000,000 addresses: %.0f ms, %.2f M addresses/s; bar >= 1 M/s: %s" % (
+        statistics.median(ours) * 1000, rate / 1e6, "ok" if rate >= 1e6 else "OVER")
+    mmdb = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "../../shared/testdata/maxmind-MaxMind-DB/test-data/GeoLite2-Country-Test.mmdb")
+    if shutil.which("mmdblookup") and os.path.exists(mmdb):
+        sample = open(path).read().split()[:500]
+        start = time.perf_counter()
+        for address in sample:
+            subprocess.run(["mmdblookup", "--file", mmdb, "--ip", address, "country", "iso_code"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peer_rate = len(sample) / (time.perf_counter() - start)
+        line += "; mmdblookup one at a time: %.0f addresses/s (ours %.0fx)" % (peer_rate, rate / peer_rate)
+    print(line)
+    return rate >= 1e6
+
+
 def main():
     work, demo = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 11
@@ -98,6 +137,8 @@ def main():
     compare("(a) all 385k IPv4 ranges -> ranges", ["iprange", "-j", a], [demo, "aggregate", "--ranges", a], rounds)
     compare("(b) all but US CA GB DE FR NL -> CIDRs", ["iprange", b], [demo, "aggregate", b], rounds)
     compare("(b) all but US CA GB DE FR NL -> ranges", ["iprange", "-j", b], [demo, "aggregate", "--ranges", b], rounds)
+    print()
+    ok &= compare_lookups(work, demo, max(3, rounds // 2))
     if os.geteuid() == 0:
         print()
         ok &= compare_ipset(work, demo, max(5, rounds // 2))
