@@ -109,25 +109,7 @@ public struct GeoFilterError: Error, CustomStringConvertible, Sendable, Equatabl
     /// (`\u{1B}`), so printing an error can never drive the terminal it is printed on.
     public var description: String {
         let text = location.map { "\($0): \(message)" } ?? message
-        return Self.escapingControlCharacters(text)
-    }
-
-    /// `text` with C0 and C1 control characters and DEL written as `\u{XX}`.
-    static func escapingControlCharacters(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var result = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) {
-                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        return text.escapedForMessage(limit: .max)
     }
 
     public static func == (lhs: GeoFilterError, rhs: GeoFilterError) -> Bool { lhs.code == rhs.code }

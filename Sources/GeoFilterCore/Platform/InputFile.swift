@@ -138,7 +138,7 @@ final class InputFile {
     }
 
     /// What a file mode that is not a regular file's is, for messages.
-    private static func kind(_ mode: mode_t) -> String {
+    static func kind(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: "a FIFO or pipe"
         case S_IFCHR: "a character device"

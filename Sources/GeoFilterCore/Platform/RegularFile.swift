@@ -20,7 +20,7 @@ enum RegularFile {
             throw GeoFilterError.system(.file, "cannot read the file's type", errno: errno, location: location)
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw GeoFilterError(.file, "is not a regular file (\(Self.kind(info.st_mode))); give the path of a file", location: location)
+            throw GeoFilterError(.file, "is not a regular file (\(InputFile.kind(info.st_mode))); give the path of a file", location: location)
         }
         guard info.st_size <= limit else {
             throw GeoFilterError(.limitExceeded, "the file has \(info.st_size) bytes; at most \(limit) are read", location: location)
@@ -44,16 +44,5 @@ enum RegularFile {
         }
         bytes.removeLast(bytes.count - count)
         return bytes
-    }
-
-    private static func kind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFIFO: "a FIFO"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFDIR: "a directory"
-        case S_IFSOCK: "a socket"
-        default: "not a regular file"
-        }
     }
 }
